@@ -1,0 +1,94 @@
+"""Evaluation checked on a linear-Gaussian model (probabilistic PCA) whose exact log p(x)
+and exact posterior are known in closed form."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from vae_lib import evaluation, likelihoods, models, networks
+
+SHAPE = (2, 2, 1)  # four "pixels"
+NOISE_VAR = 0.01
+BIAS = np.full(4, 0.5)
+# Orthogonal columns make the exact posterior diagonal, so q can match it exactly.
+W = np.array([[0.2, 0.0], [0.0, 0.1], [0.2, 0.0], [0.0, -0.1]])
+
+
+def exact_log_likelihood(x):
+    return stats.multivariate_normal(BIAS, W @ W.T + NOISE_VAR * np.eye(4)).logpdf(
+        x.reshape(len(x), -1))
+
+
+def linear_vae(mean_scale=1.0, log_var_shift=0.0):
+    """A VAE whose q is the exact posterior (scale 1, shift 0) or a distorted one."""
+    encoder = networks.dense_encoder(2, hidden_units=(), input_shape=SHAPE)
+    decoder = networks.dense_decoder(2, hidden_units=(), output_shape=SHAPE)
+    post_cov = np.linalg.inv(np.eye(2) + W.T @ W / NOISE_VAR)  # diagonal by construction
+    gain = (post_cov @ W.T / NOISE_VAR).T * mean_scale  # (4, 2): x -> posterior mean
+    log_var = np.log(np.diag(post_cov)) + log_var_shift
+    raw = 10.0 * np.arctanh(log_var / 10.0)  # undo BoundedLogVariance(10)
+    encoder.get_layer("z_mean").set_weights([gain, -BIAS @ gain])
+    encoder.get_layer("z_log_var_raw").set_weights([np.zeros((4, 2)), raw])
+    decoder.layers[-2].set_weights([W.T, BIAS])
+    return models.VAE(encoder, decoder,
+                      likelihood=likelihoods.Gaussian(NOISE_VAR, mean_activation=None))
+
+
+@pytest.fixture(scope="module")
+def images():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((40, 2))
+    x = z @ W.T + BIAS + np.sqrt(NOISE_VAR) * rng.standard_normal((40, 4))
+    return np.clip(x, 0, 1).reshape((40,) + SHAPE).astype("float32")
+
+
+def test_exact_posterior_makes_every_estimate_exact(images):
+    model = linear_vae()
+    exact = exact_log_likelihood(images)
+    np.testing.assert_allclose(evaluation.log_likelihood(model, images, num_samples=1),
+                               exact, atol=1e-3)
+    # With the closed-form KL, one-sample ELBOs still vary with z; their average is exact.
+    elbos = [evaluation.evaluate_elbo(model, images, seed=seed)["elbo"] for seed in range(100)]
+    assert np.mean(elbos) == pytest.approx(exact.mean(), abs=0.03)
+    assert np.std(elbos) > 0.01
+
+
+def test_elbo_below_importance_weighted_estimate_below_exact(images):
+    model = linear_vae(mean_scale=0.6, log_var_shift=1.0)
+    exact = exact_log_likelihood(images).mean()
+    elbo = np.mean([evaluation.evaluate_elbo(model, images, seed=s)["elbo"] for s in range(20)])
+    estimates = [evaluation.log_likelihood(model, images, num_samples=k, seed=1).mean()
+                 for k in (1, 10, 100, 2000)]
+    assert elbo < estimates[1] < estimates[2] < estimates[3] <= exact + 0.02
+    assert abs(estimates[0] - elbo) < 0.2 * abs(exact - elbo)  # K = 1 is the ELBO
+    assert exact - estimates[3] < 0.1 * (exact - elbo)  # the gap closes as K grows
+
+
+def test_estimate_does_not_depend_on_memory_budget(images):
+    model = linear_vae(mean_scale=0.8)
+    small = evaluation.log_likelihood(model, images, num_samples=64, seed=3, max_decodes=50)
+    large = evaluation.log_likelihood(model, images, num_samples=64, seed=3, max_decodes=4096)
+    assert small.shape == (40,)
+    np.testing.assert_allclose(small.mean(), large.mean(), atol=0.05)
+
+
+def test_kl_per_dimension_and_active_units(images):
+    model = linear_vae()
+    per_dim = evaluation.kl_per_dimension(model, images)
+    total = evaluation.evaluate_elbo(model, images)["kl"]
+    assert per_dim.shape == (2,) and per_dim.sum() == pytest.approx(total, rel=1e-4)
+    active = evaluation.active_units(model, images)
+    z_mean, _ = model.encode(images)
+    np.testing.assert_allclose(active["activity"], z_mean.var(0), rtol=1e-6)
+    assert active["count"] == int((z_mean.var(0) > 0.01).sum())
+    assert evaluation.active_units(model, images, threshold=1e6)["count"] == 0
+
+
+def test_bad_arguments_are_named(images):
+    model = linear_vae()
+    with pytest.raises(ValueError, match="num_samples=0"):
+        evaluation.log_likelihood(model, images, num_samples=0)
+    with pytest.raises(TypeError, match="expected a vae_lib.models.VAE"):
+        evaluation.log_likelihood("model", images)
+    with pytest.raises(ValueError, match="threshold"):
+        evaluation.active_units(model, images, threshold=0)

@@ -1,0 +1,160 @@
+"""Evaluating a trained VAE: test ELBO, importance-weighted log-likelihood, active units.
+
+Every number is in nats per image (use ``elbo.bits_per_dim`` for bits per dimension).
+For a Bernoulli likelihood, evaluate on binary images (``data.binarize_static``): on
+grey values the "likelihood" is not a probability of the data.
+
+Introduced in chapter 6 (ELBO, log-likelihood) and chapter 7 (active units).
+"""
+
+import math
+
+import keras
+import numpy as np
+from keras import ops
+
+from vae_lib import distributions, elbo, models
+
+
+def _check_vae(model):
+    if not isinstance(model, models.VAE):
+        raise TypeError(f"model is a {type(model).__name__}; expected a vae_lib.models.VAE")
+
+
+def _check_count(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{name}={value!r}; expected a positive integer")
+
+
+def elbo_per_image(model, images, seed=0, batch_size=1000):
+    """Single-sample ELBO terms for every image.
+
+    Args:
+        model: a trained ``VAE``.
+        images: (N, H, W, C) in [0, 1].
+        seed: seed of the one posterior sample per image.
+        batch_size: images per call.
+
+    Returns:
+        dict of (N,) NumPy arrays, nats per image: ``elbo``, ``reconstruction``, ``kl``.
+    """
+    _check_vae(model)
+    _check_count("batch_size", batch_size)
+    images = model.check_images(images)
+    generator = keras.random.SeedGenerator(seed)
+    parts = []
+    for start in range(0, len(images), batch_size):
+        x = images[start:start + batch_size]
+        z_mean, z_log_var = model.encoder(x)
+        z = distributions.reparameterize(z_mean, z_log_var, seed=generator)
+        terms = elbo.elbo_per_example(x, model.decoder(z), z_mean, z_log_var, model.likelihood)
+        parts.append({key: ops.convert_to_numpy(value) for key, value in terms.items()})
+    return {key: np.concatenate([part[key] for part in parts]) for key in parts[0]}
+
+
+def evaluate_elbo(model, images, seed=0, batch_size=1000):
+    """Average ELBO over a data set, with its standard error.
+
+    Returns:
+        dict of floats in nats per image: ``elbo``, ``reconstruction``, ``kl`` (means) and
+        ``elbo_std_error`` (standard error of the mean ELBO over images).
+    """
+    terms = elbo_per_image(model, images, seed=seed, batch_size=batch_size)
+    summary = {key: float(np.mean(value)) for key, value in terms.items()}
+    summary["elbo_std_error"] = float(np.std(terms["elbo"]) / math.sqrt(len(terms["elbo"])))
+    return summary
+
+
+def log_likelihood(model, images, num_samples=100, seed=0, max_decodes=2048):
+    """Importance-weighted estimate of log p(x) for every image (Burda et al., 2015).
+
+        log p(x) ~= log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x),   z_k ~ q(z|x)
+
+    computed with a running log-sum-exp, so any ``num_samples`` fits in memory. For K = 1 it
+    is a single-sample ELBO; it increases towards log p(x) as K grows.
+
+    Args:
+        model: a trained ``VAE``.
+        images: (N, H, W, C) in [0, 1].
+        num_samples: K, importance samples per image.
+        seed: seed of the samples.
+        max_decodes: images decoded per decoder call (memory budget).
+
+    Returns:
+        np.ndarray (N,) of estimates in nats per image.
+    """
+    _check_vae(model)
+    _check_count("num_samples", num_samples)
+    _check_count("max_decodes", max_decodes)
+    images = model.check_images(images)
+    generator = keras.random.SeedGenerator(seed)
+    images_per_call = max(1, min(len(images), max_decodes))
+    results = []
+    for start in range(0, len(images), images_per_call):
+        x = images[start:start + images_per_call]
+        samples_per_call = max(1, min(num_samples, max_decodes // len(x)))
+        results.append(_log_likelihood_batch(model, x, num_samples, samples_per_call,
+                                             generator))
+    return np.concatenate(results)
+
+
+def _log_likelihood_batch(model, x, num_samples, samples_per_call, generator):
+    batch = len(x)
+    z_mean, z_log_var = model.encoder(x)  # (batch, latent_dim) each
+    running_max = np.full(batch, -np.inf)
+    running_sum = np.zeros(batch)  # sum of exp(log_w - running_max)
+    done = 0
+    while done < num_samples:
+        k = min(samples_per_call, num_samples - done)
+        log_w = ops.convert_to_numpy(
+            _log_weights(model, x, z_mean, z_log_var, k, generator)).astype("float64")
+        new_max = np.maximum(running_max, log_w.max(axis=0))
+        running_sum = running_sum * np.exp(running_max - new_max) + np.exp(
+            log_w - new_max).sum(axis=0)
+        running_max = new_max
+        done += k
+    return running_max + np.log(running_sum) - math.log(num_samples)
+
+
+def _log_weights(model, x, z_mean, z_log_var, k, generator):
+    """log p(x|z) + log p(z) - log q(z|x) for k samples per image: (k, batch)."""
+    batch, latent_dim = ops.shape(z_mean)
+    z = distributions.reparameterize(
+        ops.broadcast_to(z_mean, (k, batch, latent_dim)),
+        ops.broadcast_to(z_log_var, (k, batch, latent_dim)), seed=generator)
+    flat_z = ops.reshape(z, (k * batch, latent_dim))
+    x_tiled = ops.reshape(ops.broadcast_to(x, (k,) + tuple(x.shape)), (k * batch,) + x.shape[1:])
+    log_px_z = ops.reshape(model.likelihood.log_prob(x_tiled, model.decoder(flat_z)), (k, batch))
+    log_pz = ops.sum(distributions.log_normal(z, 0.0, 0.0), axis=-1)
+    log_qz_x = ops.sum(distributions.log_normal(z, z_mean, z_log_var), axis=-1)
+    return log_px_z + log_pz - log_qz_x
+
+
+def kl_per_dimension(model, images, batch_size=1000):
+    """Average KL(q(z|x) || N(0, I)) of each latent dimension over the images.
+
+    Returns:
+        np.ndarray (latent_dim,) in nats; the entries sum to the average KL per image.
+    """
+    _check_vae(model)
+    z_mean, z_log_var = model.encode(images, batch_size)
+    per_dim = distributions.kl_normal_standard_per_dimension(z_mean, z_log_var)
+    return ops.convert_to_numpy(ops.mean(per_dim, axis=0))
+
+
+def active_units(model, images, threshold=0.01, batch_size=1000):
+    """Count latent dimensions the model uses (Burda et al., 2015).
+
+    A dimension u is active when its activity A_u = Var_x( E_q[z_u | x] ) exceeds
+    ``threshold``: the posterior mean moves with the image. An inactive dimension has
+    collapsed to the prior and carries no information.
+
+    Returns:
+        dict with ``count`` (int) and ``activity`` ((latent_dim,) array of A_u).
+    """
+    _check_vae(model)
+    if not threshold > 0:
+        raise ValueError(f"threshold={threshold!r}; expected a positive number")
+    z_mean, _ = model.encode(images, batch_size)
+    activity = z_mean.var(axis=0)
+    return {"count": int((activity > threshold).sum()), "activity": activity}
