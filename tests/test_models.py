@@ -64,6 +64,7 @@ def test_save_and_load_round_trip_exactly(tmp_path, blob_images):
     path = tmp_path / "vae.weights.h5"
     model.save_weights(path)
     fresh = small_vae(seed=5)
+    fresh.optimizer.build(fresh.trainable_variables)  # so the optimizer state loads too
     fresh.load_weights(path)
     for saved, loaded in zip(model.weights, fresh.weights):
         np.testing.assert_array_equal(np.asarray(saved), np.asarray(loaded))
