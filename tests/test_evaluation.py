@@ -92,3 +92,31 @@ def test_bad_arguments_are_named(images):
         evaluation.log_likelihood("model", images)
     with pytest.raises(ValueError, match="threshold"):
         evaluation.active_units(model, images, threshold=0)
+
+
+def test_same_seed_same_estimates_and_chunking_does_not_bias(images):
+    model = linear_vae(mean_scale=0.8, log_var_shift=0.5)
+    first = evaluation.log_likelihood(model, images, num_samples=50, seed=7, max_decodes=64)
+    again = evaluation.log_likelihood(model, images, num_samples=50, seed=7, max_decodes=64)
+    other = evaluation.log_likelihood(model, images, num_samples=50, seed=8, max_decodes=64)
+    np.testing.assert_array_equal(first, again)
+    assert not np.array_equal(first, other)
+    # Odd budgets split images into blocks (7 images) and samples into uneven chunks.
+    odd = evaluation.log_likelihood(model, images, num_samples=50, seed=7, max_decodes=7)
+    assert odd.shape == (40,) and np.all(np.isfinite(odd))
+    np.testing.assert_allclose(odd.mean(), first.mean(), atol=0.05)
+
+
+def test_log_weights_are_scored_in_float32_for_a_bfloat16_decoder(images):
+    import keras
+
+    model = linear_vae(mean_scale=0.8)
+    reference = evaluation.log_likelihood(model, images, num_samples=20, seed=2)
+    decoder = model.decoder
+    bf16 = keras.Sequential([keras.Input((2,)), keras.layers.Lambda(
+        lambda z: keras.ops.cast(decoder(z), "bfloat16"))])
+    low = models.VAE(model.encoder, keras.Model(decoder.input, bf16(decoder.input)),
+                     likelihood=model.likelihood)
+    estimates = evaluation.log_likelihood(low, images, num_samples=20, seed=2)
+    assert estimates.dtype == np.float64
+    np.testing.assert_allclose(estimates, reference, atol=0.5)

@@ -55,3 +55,32 @@ def test_bad_arguments_are_named(cache_in_tmp, blob_images):
         training.train_or_load(keras.Sequential(), blob_images, epochs=1)
     with pytest.raises(ValueError, match="divide by 255"):
         training.train_or_load(build(), blob_images * 255, epochs=1)
+
+
+def test_steps_per_execution_gives_the_same_training_and_cache_key(cache_in_tmp, blob_images):
+    plain = training.train_or_load(build(), blob_images, epochs=2, batch_size=8, verbose=0,
+                                   cache=False)
+    fused_model = build()
+    fused = training.train_or_load(fused_model, blob_images, epochs=2, batch_size=8, verbose=0,
+                                   cache=False, steps_per_execution=3)  # 4 batches: 3 + 1
+    assert fused_model.steps_per_execution == 3
+    np.testing.assert_allclose(fused["history"]["loss"], plain["history"]["loss"], rtol=1e-4)
+    for a, b in zip(plain["model"].weights, fused["model"].weights):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-4, atol=1e-5)
+    assert training.config_key(build(), {}) == training.config_key(fused_model, {})
+
+
+def test_callbacks_reach_fit(cache_in_tmp, blob_images):
+    class StopAfterFirstEpoch(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            self.model.stop_training = True
+
+    result = training.train_or_load(build(), blob_images, epochs=5, batch_size=16, verbose=0,
+                                    cache=False, callbacks=[StopAfterFirstEpoch()])
+    assert len(result["history"]["loss"]) == 1
+
+
+@pytest.mark.parametrize("bad", [0, -2, 1.5, True])
+def test_bad_steps_per_execution_is_named(cache_in_tmp, blob_images, bad):
+    with pytest.raises(ValueError, match="steps_per_execution"):
+        training.train_or_load(build(), blob_images, epochs=1, steps_per_execution=bad)

@@ -8,6 +8,7 @@ Introduced in chapter 6 (ELBO, log-likelihood) and chapter 7 (active units).
 """
 
 import math
+import weakref
 
 import keras
 import numpy as np
@@ -70,14 +71,18 @@ def log_likelihood(model, images, num_samples=100, seed=0, max_decodes=2048):
 
         log p(x) ~= log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x),   z_k ~ q(z|x)
 
-    computed with a running log-sum-exp, so any ``num_samples`` fits in memory. For K = 1 it
-    is a single-sample ELBO; it increases towards log p(x) as K grows.
+    For K = 1 it is a single-sample ELBO; it increases towards log p(x) as K grows.
+
+    Speed (chapter 7 and ``benchmarks/``): the encoder runs once per block of images, the
+    K samples are decoded in compiled chunks of about ``max_decodes`` codes, and the
+    log-weights stay on the device until one log-sum-exp (in float64) per image at the end.
+    Memory is O(max_decodes) for the decoder plus K floats per image.
 
     Args:
         model: a trained ``VAE``.
         images: (N, H, W, C) in [0, 1].
         num_samples: K, importance samples per image.
-        seed: seed of the samples.
+        seed: seed of the samples (the same seed gives the same estimates).
         max_decodes: images decoded per decoder call (memory budget).
 
     Returns:
@@ -87,44 +92,60 @@ def log_likelihood(model, images, num_samples=100, seed=0, max_decodes=2048):
     _check_count("num_samples", num_samples)
     _check_count("max_decodes", max_decodes)
     images = model.check_images(images)
-    generator = keras.random.SeedGenerator(seed)
     images_per_call = max(1, min(len(images), max_decodes))
+    samples_per_call = max(1, min(num_samples, max_decodes // images_per_call))
+    log_weights = _log_weights_function(model)
     results = []
-    for start in range(0, len(images), images_per_call):
+    for block, start in enumerate(range(0, len(images), images_per_call)):
         x = images[start:start + images_per_call]
-        samples_per_call = max(1, min(num_samples, max_decodes // len(x)))
-        results.append(_log_likelihood_batch(model, x, num_samples, samples_per_call,
-                                             generator))
+        z_mean, z_log_var = model.encoder(x)  # (batch, latent_dim) each, once per block
+        chunks = []
+        for done in range(0, num_samples, samples_per_call):
+            k = min(samples_per_call, num_samples - done)
+            chunk_seed = np.array([seed, block * (num_samples + 1) + done], dtype="int64")
+            chunks.append(log_weights(x, z_mean, z_log_var, k, chunk_seed))
+        log_w = np.concatenate([ops.convert_to_numpy(c) for c in chunks]).astype("float64")
+        # log-mean-exp over the K samples of each image, (K, batch) -> (batch,)
+        top = log_w.max(axis=0)
+        results.append(top + np.log(np.exp(log_w - top).sum(axis=0)) - math.log(num_samples))
     return np.concatenate(results)
 
 
-def _log_likelihood_batch(model, x, num_samples, samples_per_call, generator):
-    batch = len(x)
-    z_mean, z_log_var = model.encoder(x)  # (batch, latent_dim) each
-    running_max = np.full(batch, -np.inf)
-    running_sum = np.zeros(batch)  # sum of exp(log_w - running_max)
-    done = 0
-    while done < num_samples:
-        k = min(samples_per_call, num_samples - done)
-        log_w = ops.convert_to_numpy(
-            _log_weights(model, x, z_mean, z_log_var, k, generator)).astype("float64")
-        new_max = np.maximum(running_max, log_w.max(axis=0))
-        running_sum = running_sum * np.exp(running_max - new_max) + np.exp(
-            log_w - new_max).sum(axis=0)
-        running_max = new_max
-        done += k
-    return running_max + np.log(running_sum) - math.log(num_samples)
+_LOG_WEIGHT_FUNCTIONS = weakref.WeakKeyDictionary()
 
 
-def _log_weights(model, x, z_mean, z_log_var, k, generator):
+def _log_weights_function(model):
+    """A compiled ``(x, z_mean, z_log_var, k, seed) -> (k, batch)`` log-weight function.
+
+    One per model (traced once per chunk shape). The noise is stateless: a chunk's samples
+    depend only on ``seed``, so estimates are reproducible and chunks are independent.
+    """
+    import tensorflow as tf
+
+    function = _LOG_WEIGHT_FUNCTIONS.get(model)
+    if function is None:
+        @tf.function(reduce_retracing=True)
+        def function(x, z_mean, z_log_var, k, seed):
+            return _log_weights(model, x, z_mean, z_log_var, k, seed)
+
+        _LOG_WEIGHT_FUNCTIONS[model] = function
+    return function
+
+
+def _log_weights(model, x, z_mean, z_log_var, k, seed):
     """log p(x|z) + log p(z) - log q(z|x) for k samples per image: (k, batch)."""
-    batch, latent_dim = ops.shape(z_mean)
-    z = distributions.reparameterize(
-        ops.broadcast_to(z_mean, (k, batch, latent_dim)),
-        ops.broadcast_to(z_log_var, (k, batch, latent_dim)), seed=generator)
-    flat_z = ops.reshape(z, (k * batch, latent_dim))
-    x_tiled = ops.reshape(ops.broadcast_to(x, (k,) + tuple(x.shape)), (k * batch,) + x.shape[1:])
-    log_px_z = ops.reshape(model.likelihood.log_prob(x_tiled, model.decoder(flat_z)), (k, batch))
+    import tensorflow as tf
+
+    # float32 even if the model computes in bfloat16 (mixed precision): scores need it.
+    z_mean, z_log_var = tf.cast(z_mean, "float32"), tf.cast(z_log_var, "float32")
+    batch, latent_dim = tf.shape(z_mean)[0], tf.shape(z_mean)[1]
+    epsilon = tf.random.stateless_normal(tf.stack([k, batch, latent_dim]), seed=seed)
+    z = z_mean + tf.exp(0.5 * z_log_var) * epsilon  # (k, batch, latent_dim)
+    flat_z = tf.reshape(z, (k * batch, latent_dim))
+    x_logits = tf.cast(model.decoder(flat_z, training=False), "float32")  # (k*batch, H, W, C)
+    x_tiled = tf.reshape(tf.broadcast_to(x, tf.concat([[k], tf.shape(x)], 0)),
+                         tf.shape(x_logits))
+    log_px_z = tf.reshape(model.likelihood.log_prob(x_tiled, x_logits), (k, batch))
     log_pz = ops.sum(distributions.log_normal(z, 0.0, 0.0), axis=-1)
     log_qz_x = ops.sum(distributions.log_normal(z, z_mean, z_log_var), axis=-1)
     return log_px_z + log_pz - log_qz_x
