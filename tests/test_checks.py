@@ -1,0 +1,195 @@
+"""Each checker accepts correct implementations (vae_lib's and independent NumPy ones) and
+rejects known-wrong ones with the right diagnosis."""
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from keras import ops
+
+from vae_lib import checks, distributions, elbo
+
+
+def softplus(values):
+    return np.logaddexp(0.0, values)
+
+
+def sigmoid(values):
+    return 1.0 / (1.0 + np.exp(-values))
+
+
+# --- correct implementations, independent of vae_lib -----------------------------------------
+
+def numpy_log_bernoulli(x, logits):
+    return x * logits - softplus(logits)
+
+
+def tf_log_bernoulli(x, logits):
+    return -tf.nn.sigmoid_cross_entropy_with_logits(labels=x, logits=logits)
+
+
+def numpy_log_normal(x, mean, log_var):
+    return -0.5 * np.log(2 * np.pi * np.exp(log_var)) - (x - mean) ** 2 / (2 * np.exp(log_var))
+
+
+def numpy_kl(z_mean, z_log_var):
+    return 0.5 * np.sum(np.exp(z_log_var) + z_mean**2 - 1 - z_log_var, axis=1)
+
+
+def keras_reparameterize(z_mean, z_log_var):
+    epsilon = keras.random.normal(ops.shape(z_mean))
+    return z_mean + ops.sqrt(ops.exp(z_log_var)) * epsilon
+
+
+def numpy_elbo(x, x_logits, z_mean, z_log_var):
+    log_px = numpy_log_bernoulli(x, x_logits).reshape(len(x), -1).sum(axis=1)
+    return np.mean(log_px - numpy_kl(z_mean, z_log_var))
+
+
+def library_elbo(x, x_logits, z_mean, z_log_var):
+    return elbo.elbo_terms(x, x_logits, z_mean, z_log_var)["elbo"]
+
+
+CORRECT = [
+    (checks.log_bernoulli, distributions.log_bernoulli),
+    (checks.log_bernoulli, numpy_log_bernoulli),
+    (checks.log_bernoulli, tf_log_bernoulli),
+    (checks.log_normal, distributions.log_normal),
+    (checks.log_normal, numpy_log_normal),
+    (checks.kl_divergence, distributions.kl_normal_standard),
+    (checks.kl_divergence, numpy_kl),
+    (checks.reparameterize, distributions.reparameterize),
+    (checks.reparameterize, keras_reparameterize),
+    (checks.elbo, library_elbo),
+    (checks.elbo, numpy_elbo),
+]
+
+
+@pytest.mark.parametrize("checker, fn", CORRECT, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_correct_implementations_pass(checker, fn):
+    result = checker(fn, verbose=False)
+    assert result.passed, result.message
+    assert result.message.startswith("PASS: ")
+
+
+# --- known-wrong implementations, each with the words its diagnosis must contain --------------
+
+def kl_per_dimension(z_mean, z_log_var):
+    return 0.5 * (np.exp(z_log_var) + z_mean**2 - 1 - z_log_var)
+
+
+def noise(z_mean):
+    return np.random.default_rng().standard_normal(np.shape(z_mean)).astype("float32")
+
+
+WRONG = [
+    # log_bernoulli
+    (checks.log_bernoulli, lambda x, l: x * np.log(sigmoid(l)) + (1 - x) * np.log(1 - sigmoid(l)),
+     "returned nan for x=1, logits=50", "use a numerically stable form from logits"),
+    (checks.log_bernoulli,
+     lambda x, l: x * np.log(np.clip(sigmoid(l), 1e-7, 1 - 1e-7))
+     + (1 - x) * np.log(np.clip(1 - sigmoid(l), 1e-7, 1)),
+     "expected -50", "numerically stable form"),
+    (checks.log_bernoulli, lambda x, l: -numpy_log_bernoulli(x, l), "the cross-entropy", None),
+    (checks.log_bernoulli, lambda x, l: numpy_log_bernoulli(x, l).sum(axis=(1, 2, 3)),
+     "shape (3,)", "one value per pixel"),
+    (checks.log_bernoulli, lambda x, l: x * np.log(l) + (1 - x) * np.log(1 - l),
+     "not probabilities", None),
+    (checks.log_bernoulli, lambda x, l: numpy_log_bernoulli(1 - x, l), "swapped x and 1 - x", None),
+    # log_normal
+    (checks.log_normal, lambda x, m, v: -0.5 * (v + (x - m) ** 2 / np.exp(v)),
+     "forgot the constant -0.5 * log(2 pi)", None),
+    (checks.log_normal, lambda x, m, v: -np.log(np.sqrt(2 * np.pi) * np.exp(v))
+     - (x - m) ** 2 / (2 * np.exp(v) ** 2), "used exp(log_var) as the standard deviation", None),
+    (checks.log_normal, lambda x, m, v: -numpy_log_normal(x, m, v), "negative log-density", None),
+    (checks.log_normal, lambda x, m, v: -0.5 * (np.log(2 * np.pi) + v + (x - m) ** 2 / v),
+     "for x=", "you returned"),
+    # kl_divergence
+    (checks.kl_divergence, lambda m, v: -numpy_kl(m, v),
+     "your KL is negative for z_mean=0.5, z_log_var=0; check the sign", None),
+    (checks.kl_divergence, kl_per_dimension,
+     "shape (4, 3)", "did you forget to sum over latent dimensions?"),
+    (checks.kl_divergence, lambda m, v: kl_per_dimension(m, v).mean(axis=1),
+     "3 times too small", "averaged over latent dimensions instead of summing"),
+    (checks.kl_divergence, lambda m, v: 2 * numpy_kl(m, v), "forget the factor 1/2", None),
+    (checks.kl_divergence, lambda m, v: numpy_kl(m, v).mean(), "not one number for the batch",
+     None),
+    (checks.kl_divergence, lambda m, v: 0.5 * np.sum(np.exp(v) + m**2 - v, axis=1),
+     "forgot the -1", None),
+    (checks.kl_divergence, lambda m, v: 1 / 0, "raised ZeroDivisionError: division by zero", None),
+    # reparameterize
+    (checks.reparameterize, lambda m, v: m + ops.exp(v) * noise(m),
+     "your samples have standard deviation exp(z_log_var), expected exp(z_log_var / 2)", None),
+    (checks.reparameterize, lambda m, v: m + v * noise(m),
+     "standard deviation |z_log_var|", None),
+    (checks.reparameterize, lambda m, v: ops.exp(0.5 * v) * noise(m), "ignore z_mean", None),
+    (checks.reparameterize, lambda m, v: m + ops.exp(0.5 * v) * noise(m[0]),
+     "every row got the same noise", None),
+    (checks.reparameterize, lambda m, v: m + 0 * v, "there is no noise", None),
+    (checks.reparameterize,
+     lambda m, v: m + ops.exp(0.5 * v) * keras.random.normal(ops.shape(m), seed=0),
+     "two calls returned exactly the same samples", None),
+    (checks.reparameterize, lambda m, v: m + np.exp(0.5 * np.asarray(v)) * noise(m),
+     "no gradient reaches z_log_var", "convert to NumPy"),
+    (checks.reparameterize, lambda m, v: np.asarray(m) + np.exp(0.5 * np.asarray(v)) * noise(m),
+     "no gradient reaches z_mean", None),
+    (checks.reparameterize,
+     lambda m, v: m + tf.stop_gradient(ops.exp(0.5 * v)) * noise(m),
+     "no gradient reaches z_log_var", "stop the gradient"),
+    (checks.reparameterize,
+     lambda m, v: m + tf.stop_gradient(ops.exp(0.5 * v)) * noise(m) + 0 * v,
+     "the gradient with respect to z_log_var is not 0.5 * (z - z_mean)", None),
+    # elbo
+    (checks.elbo, lambda *args: -numpy_elbo(*args), "wrong sign", "returned the loss"),
+    (checks.elbo, lambda x, l, m, v: np.mean(numpy_log_bernoulli(x, l).sum(axis=(1, 2, 3))),
+     "the KL term is missing", None),
+    (checks.elbo, lambda x, l, m, v: np.mean(numpy_log_bernoulli(x, l).mean(axis=(1, 2, 3))
+                                             - numpy_kl(m, v)),
+     "784 times too small: did you average over pixels instead of summing?", None),
+    (checks.elbo, lambda x, l, m, v: np.mean(numpy_log_bernoulli(x, l).sum(axis=(1, 2, 3))
+                                             - kl_per_dimension(m, v).mean(axis=1)),
+     "averaged over latent dimensions instead of summing", None),
+    (checks.elbo, lambda x, l, m, v: numpy_log_bernoulli(x, l).sum(axis=(1, 2, 3))
+     - numpy_kl(m, v), "average over the batch", None),
+    (checks.elbo, lambda *args: len(args[0]) * numpy_elbo(*args), "4 times the expected value: you summed over the batch", None),
+    (checks.elbo, lambda x, l, m, v: np.mean(numpy_log_bernoulli(x, l).sum(axis=(1, 2, 3))
+                                             + numpy_kl(m, v)), "you added the KL", None),
+    (checks.elbo, lambda x, l, m, v: np.mean(
+        (x * np.log(sigmoid(l)) + (1 - x) * np.log(1 - sigmoid(l))).sum(axis=(1, 2, 3))
+        - numpy_kl(m, v)), "x_logits of +-50", "numerically stable form from logits"),
+]
+
+
+@pytest.mark.parametrize("checker, fn, fragment, other_fragment", WRONG)
+def test_wrong_implementations_fail_with_the_right_diagnosis(checker, fn, fragment,
+                                                             other_fragment):
+    result = checker(fn, verbose=False)
+    assert not result.passed
+    assert result.message.startswith("FAIL: ")
+    assert fragment in result.message
+    assert other_fragment is None or other_fragment in result.message
+
+
+def test_result_reads_as_bool_and_has_a_readable_repr():
+    passed, failed = checks.CheckResult(True, "PASS: ok"), checks.CheckResult(False, "FAIL: no")
+    assert bool(passed) and not bool(failed)
+    assert repr(failed) == "CheckResult(passed=False, message='FAIL: no')"
+
+
+def test_prints_the_message_unless_silenced(capsys):
+    result = checks.kl_divergence(numpy_kl)
+    assert capsys.readouterr().out == result.message + "\n"
+    checks.kl_divergence(lambda m, v: -numpy_kl(m, v), verbose=False)
+    assert capsys.readouterr().out == ""
+
+
+@pytest.mark.parametrize("checker", [checks.log_bernoulli, checks.log_normal,
+                                     checks.kl_divergence, checks.reparameterize, checks.elbo])
+def test_a_non_callable_is_a_type_error_naming_it(checker):
+    with pytest.raises(TypeError, match="fn=42"):
+        checker(42)
+
+
+def test_returning_none_is_diagnosed():
+    result = checks.log_normal(lambda x, mean, log_var: None, verbose=False)
+    assert "returned None" in result.message and "forget `return`" in result.message
