@@ -1,0 +1,53 @@
+"""Serve MathJax from the built site itself, so math renders with no network.
+
+Jupyter Book pages load MathJax from a public CDN by default; opened offline, behind a
+firewall that blocks CDNs, or from ``file://``, the math then shows as raw LaTeX. This Sphinx
+extension copies MathJax 2.7 from the PyPI package ``jupyter-server-mathjax`` (installed by
+``requirements.txt``) into ``_static/mathjax`` of the HTML output and points every page at it.
+MathJax 2 is also the version the saved-widget renderer expects.
+"""
+
+import pathlib
+import shutil
+
+MATHJAX_CONFIG = "TeX-AMS-MML_HTMLorMML-full"  # the one combined config the package ships
+
+
+def _mathjax_source():
+    import jupyter_server_mathjax
+
+    return pathlib.Path(jupyter_server_mathjax.__file__).parent / "static"
+
+
+def _configure(app, config):
+    config.mathjax_path = f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
+    # Sphinx writes \( \) and \[ \] delimiters; MathJax 2 only typesets what its tex2jax
+    # preprocessor finds, and myst-nb's MathJax 3 settings do not apply to it.
+    config.mathjax3_config = None
+    config.myst_update_mathjax = False  # else MyST writes a MathJax 3 window.MathJax object
+    config.mathjax2_config = {
+        "tex2jax": {"inlineMath": [["\\(", "\\)"]], "displayMath": [["\\[", "\\]"]],
+                    "processRefs": False, "processEnvironments": True},
+        # The package ships only the STIX-Web fonts (as Jupyter Notebook configures them).
+        "HTML-CSS": {"availableFonts": [], "preferredFont": None, "webFont": "STIX-Web",
+                     "imageFont": None, "linebreaks": {"automatic": True}},
+        "messageStyle": "none",
+    }
+
+
+def _copy_mathjax(app, exception):
+    if exception is not None or app.builder.format != "html":
+        return
+    target = pathlib.Path(app.outdir) / "_static" / "mathjax"
+    if not (target / "MathJax.js").exists():
+        shutil.copytree(_mathjax_source(), target, dirs_exist_ok=True,
+                        ignore=shutil.ignore_patterns("__pycache__", "*.py"))
+
+
+def setup(app):
+    if not (_mathjax_source() / "MathJax.js").exists():
+        raise RuntimeError("MathJax not found: pip install jupyter-server-mathjax "
+                           "(it is in requirements.txt)")
+    app.connect("config-inited", _configure, priority=900)
+    app.connect("build-finished", _copy_mathjax)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}
