@@ -116,6 +116,7 @@ WRONG = [
      None),
     (checks.kl_divergence, lambda m, v: 0.5 * np.sum(np.exp(v) + m**2 - v, axis=1),
      "forgot the -1", None),
+    (checks.kl_divergence, lambda m, v: numpy_kl(m, v)[:, None], "drop keepdims=True", None),
     (checks.kl_divergence, lambda m, v: 1 / 0, "raised ZeroDivisionError: division by zero", None),
     # reparameterize
     (checks.reparameterize, lambda m, v: m + ops.exp(v) * noise(m),
@@ -126,6 +127,11 @@ WRONG = [
     (checks.reparameterize, lambda m, v: m + ops.exp(0.5 * v) * noise(m[0]),
      "every row got the same noise", None),
     (checks.reparameterize, lambda m, v: m + 0 * v, "there is no noise", None),
+    (checks.reparameterize, lambda m, v: m + ops.exp(0.5 * v) * noise(m[:, :1]),
+     "the noise is shared (or correlated) across latent dimensions", None),
+    (checks.reparameterize,
+     lambda m, v: m.copy() + ops.exp(0.5 * v) * noise(m),
+     "raised AttributeError", "when called with tf.Variable inputs"),
     (checks.reparameterize,
      lambda m, v: m + ops.exp(0.5 * v) * keras.random.normal(ops.shape(m), seed=0),
      "two calls returned exactly the same samples", None),
@@ -151,7 +157,8 @@ WRONG = [
      "averaged over latent dimensions instead of summing", None),
     (checks.elbo, lambda x, l, m, v: numpy_log_bernoulli(x, l).sum(axis=(1, 2, 3))
      - numpy_kl(m, v), "average over the batch", None),
-    (checks.elbo, lambda *args: len(args[0]) * numpy_elbo(*args), "4 times the expected value: you summed over the batch", None),
+    (checks.elbo, lambda *args: len(args[0]) * numpy_elbo(*args),
+     "4 times the expected value: you summed over the batch", None),
     (checks.elbo, lambda x, l, m, v: np.mean(numpy_log_bernoulli(x, l).sum(axis=(1, 2, 3))
                                              + numpy_kl(m, v)), "you added the KL", None),
     (checks.elbo, lambda x, l, m, v: np.mean(
@@ -188,6 +195,15 @@ def test_prints_the_message_unless_silenced(capsys):
 def test_a_non_callable_is_a_type_error_naming_it(checker):
     with pytest.raises(TypeError, match="fn=42"):
         checker(42)
+
+
+def test_an_in_place_edit_of_the_inputs_does_not_confuse_the_checker():
+    def log_normal_with_std_bug_that_edits_x(x, mean, log_var):
+        x -= mean  # in place: the checker must still diagnose from the original x
+        return -0.5 * (np.log(2 * np.pi) + 2 * log_var + x**2 * np.exp(-2 * log_var))
+
+    result = checks.log_normal(log_normal_with_std_bug_that_edits_x, verbose=False)
+    assert "used exp(log_var) as the standard deviation" in result.message
 
 
 def test_returning_none_is_diagnosed():

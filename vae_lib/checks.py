@@ -26,6 +26,8 @@ from vae_lib import elbo as elbo_lib
 
 RTOL = 1e-4
 ATOL = 1e-3
+STABLE_HINT = (": use a numerically stable form from logits, e.g. x * logits - softplus(logits) "
+               "(that is -softplus(-logits) when x = 1)")
 NUM_ROWS = 20_000  # rows of samples for reparameterize: the standard deviation is known to ~0.5%
 
 
@@ -70,7 +72,7 @@ def _report(fn, verbose, run, success):
 def _call(fn, args, where):
     """Call the student's function and return its output as float64 NumPy, or fail in words."""
     try:
-        output = fn(*args)
+        output = fn(*[np.copy(arg) for arg in args])  # copies: an in-place edit must not leak
     except Exception as error:  # any bug in the student's code is a FAIL, not a crash
         raise _Failure(f"your function raised {_error_text(error)} {where}") from None
     if output is None:
@@ -155,8 +157,7 @@ def _run_log_bernoulli(fn):
 
         def hint(index):
             if abs(logits[index]) > 20:
-                return (": use a numerically stable form from logits, e.g. "
-                        "x * logits - softplus(logits) (that is -softplus(-logits) when x = 1)")
+                return STABLE_HINT
             return ": the inputs are logits (any real number), not probabilities"
 
         known_bugs = [
@@ -252,6 +253,7 @@ def _run_kl_divergence(fn):
         expected = _numpy(distributions.kl_normal_standard(z_mean, z_log_var))
         got = _call(fn, (z_mean, z_log_var), where)
         _check_shape(got, (batch,), where, {
+            (batch, 1): ": return shape (batch,), not (batch, 1) (drop keepdims=True)",
             (batch, latent_dim): ": did you forget to sum over latent dimensions?",
             (): ": return one KL per example, not one number for the batch"})
 
@@ -317,6 +319,12 @@ def _check_samples(z, mean, log_var, where):
         j = _first(~np.isclose(std, expected_std, rtol=0.05))[0]
         raise _Failure(f"for z_log_var={log_var[j]:g} your samples have standard deviation "
                        f"{std[j]:.4g}, expected exp(z_log_var / 2) = {expected_std[j]:.4g} {where}")
+    if len(mean) > 1:
+        correlation = np.corrcoef((z - mean) / expected_std, rowvar=False)
+        if np.max(np.abs(correlation - np.eye(len(mean)))) > 0.1:
+            raise _Failure(f"the noise is shared (or correlated) across latent dimensions {where}: "
+                           "draw epsilon with the full shape of z_mean, one independent value "
+                           "per element")
     sample_mean, tolerance = z.mean(axis=0), 6 * expected_std / math.sqrt(len(z))
     if np.any(np.abs(sample_mean - mean) > tolerance):
         if np.all(np.abs(sample_mean) <= tolerance):
@@ -453,16 +461,12 @@ def _run_elbo(fn):
                                f"your KL term is {latent_dim} times too small: you averaged over "
                                "latent dimensions instead of summing"))
         if batch > 1:
-            known_bugs.append((batch * expected, f"your ELBO is {batch} times the expected value: you "
-                                                 "summed over the batch instead of averaging"))
+            known_bugs.append((batch * expected, f"your ELBO is {batch} times the expected value: "
+                                                 "you summed over the batch instead of averaging"))
 
-        def hint(index):
-            if np.abs(x_logits).max() > 20:
-                return (": use a numerically stable form from logits, e.g. "
-                        "x * x_logits - softplus(x_logits) (that is -softplus(-x_logits) when x = 1)")
-            return ""
-
-        _compare(got, expected, where, lambda index: "the ELBO", known_bugs, hint)
+        large_logits = np.abs(x_logits).max() > 20
+        _compare(got, expected, where, lambda index: "the ELBO", known_bugs,
+                 lambda index: STABLE_HINT if large_logits else "")
 
 
 def elbo(fn, verbose=True):
