@@ -5,6 +5,10 @@ firewall that blocks CDNs, or from ``file://``, the math then shows as raw LaTeX
 extension copies MathJax 2.7 from the PyPI package ``jupyter-server-mathjax`` (installed by
 ``requirements.txt``) into ``_static/mathjax`` of the HTML output and points every page at it.
 MathJax 2 is also the version the saved-widget renderer expects.
+
+It also removes two console errors the browser test (tests/test_site.py) caught on every page:
+a duplicated inline script from sphinx-thebe ("THEBE_JS_URL has already been declared"), and the
+theme's "invalid theme mode" when no default colour mode is set.
 """
 
 import pathlib
@@ -21,6 +25,7 @@ def _mathjax_source():
 
 def _configure(app, config):
     config.mathjax_path = f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
+    config.html_context = {"default_mode": "light", **(config.html_context or {})}
     # Sphinx writes \( \) and \[ \] delimiters; MathJax 2 only typesets what its tex2jax
     # preprocessor finds, and myst-nb's MathJax 3 settings do not apply to it.
     config.mathjax3_config = None
@@ -33,6 +38,21 @@ def _configure(app, config):
                      "imageFont": None, "linebreaks": {"automatic": True}},
         "messageStyle": "none",
     }
+
+
+def _drop_duplicate_scripts(app, pagename, templatename, context, doctree):
+    scripts = context.get("script_files")
+    if not scripts:
+        return
+    seen, unique = set(), []
+    for script in scripts:
+        attributes = getattr(script, "attributes", {}) or {}
+        # The same inline script is added once with filename None and once with ""
+        key = (str(getattr(script, "filename", script) or ""), str(attributes.get("body")))
+        if key not in seen:
+            seen.add(key)
+            unique.append(script)
+    scripts[:] = unique  # in place: the builder keeps using this list for the page
 
 
 def _copy_mathjax(app, exception):
@@ -49,5 +69,7 @@ def setup(app):
         raise RuntimeError("MathJax not found: pip install jupyter-server-mathjax "
                            "(it is in requirements.txt)")
     app.connect("config-inited", _configure, priority=900)
+    # Early: html-page-context stops at the first handler that returns a template name.
+    app.connect("html-page-context", _drop_duplicate_scripts, priority=100)
     app.connect("build-finished", _copy_mathjax)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
