@@ -45,3 +45,20 @@ def test_config_executes_with_a_training_sized_timeout_and_hides_tf_stderr():
     assert {"dollarmath", "amsmath"} <= set(extensions)
     for bib in config["bibtex_bibfiles"]:
         assert (ROOT / bib).exists(), f"bibliography {bib} missing"
+
+
+def test_publishing_workflow_builds_in_full_mode_and_deploys_pages():
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "publish.yml").read_text())
+    build = workflow["jobs"]["build"]
+    assert build["env"]["VAE_BOOK_MODE"] == "full"
+    commands = " ".join(step.get("run", "") for step in build["steps"])
+    assert "pip install -r requirements.txt" in commands and "jupyter-book build ." in commands
+    uses = [step.get("uses", "") for job in workflow["jobs"].values() for step in job["steps"]]
+    assert any(use.startswith("actions/upload-pages-artifact") for use in uses)
+    assert any(use.startswith("actions/deploy-pages") for use in uses)
+    cached = next(step for step in build["steps"] if step.get("uses", "").startswith("actions/cache"))
+    assert "~/.cache/vae_book" in cached["with"]["path"]
+
+
+def test_binder_finds_the_offline_data_package():
+    assert "dataset-fashion-mnist" in (ROOT / "apt.txt").read_text().split()
