@@ -210,3 +210,14 @@ def test_page_in_a_browser(server, browser, page):
         tab.screenshot(path=str(SCREENSHOTS / f"{page.stem}.png"), full_page=False)
     tab.close()
     assert not problems, f"{page.name}:\n" + "\n".join(problems[:20])
+
+
+@needs_site
+@pytest.mark.parametrize("page", chapter_pages(), ids=lambda page: page.stem)
+def test_chapter_has_launch_and_download_buttons(page):
+    links = parsed(page).links
+    notebook = f"chapters/{page.stem}.ipynb"
+    assert any("colab.research.google.com" in link and link.endswith(notebook) for link in links)
+    assert any("mybinder.org" in link and notebook in link for link in links)
+    assert (SITE / "_sources" / notebook).exists(), "the download button has no notebook"
+    assert f"_sources/{notebook}" in page.read_text(encoding="utf-8")
