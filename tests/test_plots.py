@@ -72,3 +72,10 @@ def test_scatter_and_comparison():
         plots.latent_scatter(rng.normal(size=(50, 2)), np.zeros(49))
     figure = plots.compare_reconstructions(np.zeros((3, 28, 28, 1)), np.ones((3, 28, 28, 1)))
     assert len(figure.axes) == 2
+    assert "posterior mean" in figure.axes[1].get_title()
+    figure = plots.compare_reconstructions(np.zeros((3, 28, 28, 1)), np.ones((3, 28, 28, 1)),
+                                           row_titles=("inputs", "decoder(encoder(x))"))
+    assert [ax.get_title() for ax in figure.axes] == ["inputs", "decoder(encoder(x))"]
+    with pytest.raises(ValueError, match="row_titles"):
+        plots.compare_reconstructions(np.zeros((3, 28, 28, 1)), np.zeros((3, 28, 28, 1)),
+                                      row_titles=("only one",))

@@ -56,19 +56,29 @@ def image_grid(images, ncols=10, ax=None, title=None, cmap="gray_r", vmin=0.0, v
     return ax
 
 
-def compare_reconstructions(originals, reconstructions, num_images=10, title=None):
+def compare_reconstructions(originals, reconstructions, num_images=10, title=None,
+                            row_titles=("originals (input x)",
+                                        "reconstructions (decoded posterior mean)")):
     """Two rows: originals above, their reconstructions below.
+
+    Args:
+        originals, reconstructions: (N, H, W, 1) images, in the same order.
+        num_images: how many to show.
+        title: figure title.
+        row_titles: titles of the two rows; the default describes a VAE's ``reconstruct``
+            (for an autoencoder pass e.g. ``("originals", "decoder(encoder(x))")``).
 
     Returns:
         matplotlib.figure.Figure.
     """
     if len(originals) != len(reconstructions):
         raise ValueError(f"{len(originals)} originals but {len(reconstructions)} reconstructions")
+    if len(row_titles) != 2:
+        raise ValueError(f"row_titles={row_titles!r}; expected two titles (top, bottom)")
     count = min(num_images, len(originals))
     figure, axes = plt.subplots(2, 1, figsize=(count * 0.7, 2.0))
-    image_grid(originals[:count], ncols=count, ax=axes[0], title="originals (input x)")
-    image_grid(reconstructions[:count], ncols=count, ax=axes[1],
-               title="reconstructions (decoded posterior mean)")
+    image_grid(originals[:count], ncols=count, ax=axes[0], title=row_titles[0])
+    image_grid(reconstructions[:count], ncols=count, ax=axes[1], title=row_titles[1])
     if title:
         figure.suptitle(title)
     figure.tight_layout()
