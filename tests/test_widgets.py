@@ -268,3 +268,12 @@ def test_explorers_work_with_a_real_vae():
     images = np.random.default_rng(4).uniform(size=(3, 28, 28, 1)).astype("float32")
     explorer = widgets.interpolation_explorer(model, images, method="spherical")
     assert decode_png(explorer.middle_image.value).shape == (140, 140)
+
+
+def test_data_uri_never_spells_http(monkeypatch):
+    def fake_png_bytes(image, scale=1, compress_level=9):  # level 9 happens to spell it
+        return base64.b64decode("aHTTpAAA") if compress_level == 9 else b"\x00\x01\x02"
+
+    monkeypatch.setattr(widgets, "png_bytes", fake_png_bytes)
+    uri = widgets.png_data_uri(np.zeros((2, 2)))
+    assert "http" not in uri.lower() and uri.endswith(base64.b64encode(b"\x00\x01\x02").decode())

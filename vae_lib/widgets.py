@@ -508,10 +508,10 @@ def static_explorer_html(model, num_points=21, dim_pairs=None, low=0.02, high=0.
     return f"""<div id="{root}" class="vae-explorer" style="font-family:sans-serif;font-size:14px;margin:8px 0">
 {caption}<div style="display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start">
 <div id="{root}-map" title="hover to pick a point" style="position:relative;width:{map_size}px;height:{map_height}px;overflow:hidden;cursor:crosshair;border:1px solid #999">
-<img id="{root}-sprite" src="{uri}" alt="decoded images on a latent grid" draggable="false" style="position:absolute;left:0;top:0;width:{map_size}px;height:{map_height * num_pairs}px;max-width:none;image-rendering:pixelated;pointer-events:none">
+<img id="{root}-sprite" src="{uri}" alt="decoded images on a latent grid" draggable="false" style="position:absolute;left:0;top:0;width:{map_size}px;height:{map_height * num_pairs}px;max-width:none;pointer-events:none">
 <div id="{root}-marker" style="position:absolute;border:2px solid #d62728;box-sizing:border-box;pointer-events:none;width:{map_size / num_points:.3f}px;height:{map_height / num_points:.3f}px"></div>
 </div>
-<div>
+<div style="max-width:{max(width * zoom, 240)}px">
 <div id="{root}-view" role="img" aria-label="decoded image at the chosen code" style="width:{width * zoom}px;height:{height * zoom}px;border:1px solid #999;background-color:#fff;background-repeat:no-repeat;image-rendering:pixelated"></div>
 <div style="margin-top:6px">{menu}
 <label><span id="{root}-xname">z[{first}]</span> <input id="{root}-x" type="range" min="0" max="{num_points - 1}" step="1" value="{middle}" aria-label="first coordinate"></label><br>
