@@ -3,7 +3,7 @@ Analysis and Visualization*.
 
 Modules, in the order they depend on each other:
 settings -> data -> distributions -> likelihoods -> elbo -> layers -> networks -> models
--> training / evaluation -> pca / plots / notebook.
+-> training / evaluation -> pca / plots / widgets / checks / coursework / notebook.
 """
 
 import os
