@@ -103,7 +103,9 @@ def log_likelihood(model, images, num_samples=100, seed=0, max_decodes=2048):
         for done in range(0, num_samples, samples_per_call):
             k = min(samples_per_call, num_samples - done)
             chunk_seed = np.array([seed, block * (num_samples + 1) + done], dtype="int64")
-            chunks.append(log_weights(x, z_mean, z_log_var, k, chunk_seed))
+            # k as a tensor: one trace serves every chunk size (a Python int would be a
+            # constant, and each new value would retrace the function).
+            chunks.append(log_weights(x, z_mean, z_log_var, np.int32(k), chunk_seed))
         log_w = np.concatenate([ops.convert_to_numpy(c) for c in chunks]).astype("float64")
         # log-mean-exp over the K samples of each image, (K, batch) -> (batch,)
         top = log_w.max(axis=0)
