@@ -76,12 +76,15 @@ def compare_reconstructions(originals, reconstructions, num_images=10, title=Non
     if len(row_titles) != 2:
         raise ValueError(f"row_titles={row_titles!r}; expected two titles (top, bottom)")
     count = min(num_images, len(originals))
-    figure, axes = plt.subplots(2, 1, figsize=(count * 0.7, 2.0))
+    # A little more height for the figure title, so that it does not overlap the row titles.
+    figure, axes = plt.subplots(2, 1, figsize=(max(count * 0.7, 4.0), 2.5 if title else 2.1))
     image_grid(originals[:count], ncols=count, ax=axes[0], title=row_titles[0])
     image_grid(reconstructions[:count], ncols=count, ax=axes[1], title=row_titles[1])
     if title:
         figure.suptitle(title)
-    figure.tight_layout()
+        figure.tight_layout(rect=(0, 0, 1, 0.93))
+    else:
+        figure.tight_layout()
     return figure
 
 
