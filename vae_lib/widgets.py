@@ -122,7 +122,7 @@ def interpolate(z_start, z_end, t, method="linear"):
     d-dimensional N(0, I) its middle is about 1/sqrt(2) as long as they are, a region the
     prior rarely visits. ``spherical``: the direction moves along the great circle between
     the two directions (slerp, White 2016) and the length changes linearly from
-    |z_start| to |z_end|, so no point is shorter than the shorter end.
+    ``||z_start||`` to ``||z_end||``, so no point is shorter than the shorter end.
 
     Args:
         z_start, z_end: (latent_dim,) codes.

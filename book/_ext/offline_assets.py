@@ -9,6 +9,11 @@ MathJax 2 is also the version the saved-widget renderer expects.
 It also removes two console errors the browser test (tests/test_site.py) caught on every page:
 a duplicated inline script from sphinx-thebe ("THEBE_JS_URL has already been declared"), and the
 theme's "invalid theme mode" when no default colour mode is set.
+
+And it keeps the book's two modes apart (``VAE_BOOK_MODE``, read through ``vae_lib.settings``):
+executed notebooks are cached per mode (``_build/.jupyter_cache_quick`` and ``..._full``;
+jupyter-cache keys on code cells only, so a full build would otherwise reuse a quick preview's
+outputs), and the mode is a Sphinx config value, so switching it re-reads every page.
 """
 
 import pathlib
@@ -24,6 +29,13 @@ def _mathjax_source():
 
 
 def _configure(app, config):
+    from vae_lib import settings
+
+    mode = settings.mode()
+    config.vae_book_mode = mode
+    if not config.nb_execution_cache_path:
+        config.nb_execution_cache_path = str(
+            pathlib.Path(app.outdir).parent / f".jupyter_cache_{mode}")
     config.mathjax_path = f"mathjax/MathJax.js?config={MATHJAX_CONFIG}"
     config.html_context = {"default_mode": "light", **(config.html_context or {})}
     # Sphinx writes \( \) and \[ \] delimiters; MathJax 2 only typesets what its tex2jax
@@ -68,6 +80,8 @@ def setup(app):
     if not (_mathjax_source() / "MathJax.js").exists():
         raise RuntimeError("MathJax not found: pip install jupyter-server-mathjax "
                            "(it is in requirements.txt)")
+    # "env": a change of mode makes Sphinx re-read (re-execute or re-load) every page.
+    app.add_config_value("vae_book_mode", "full", "env")
     app.connect("config-inited", _configure, priority=900)
     # Early: html-page-context stops at the first handler that returns a template name.
     app.connect("html-page-context", _drop_duplicate_scripts, priority=100)
