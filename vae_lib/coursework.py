@@ -48,6 +48,36 @@ def _check_notebook(notebook):
                         "notebook (nbformat.read(path, as_version=4))")
 
 
+def _solution_regions(notebook):
+    """Yield ``(index, gated)`` for every cell of a solution; ``gated`` is True inside a
+    ``{solution-start}`` ... ``{solution-end}`` block (the markers included)."""
+    _check_notebook(notebook)
+    inside, gated = False, False
+    for index, cell in enumerate(notebook.cells):
+        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
+        is_markdown = cell.cell_type == "markdown"
+        if gated:
+            yield index, True
+            if is_markdown and SOLUTION_END.search(source):
+                gated = False
+            continue
+        if is_markdown and SOLUTION_START.search(source):
+            inside = False
+            yield index, True
+            gated = not SOLUTION_END.search(source)
+            continue
+        if is_markdown and SOLUTION.search(source):
+            inside = True
+            yield index, False
+            continue
+        if inside and is_markdown and (EXERCISE.search(source) or HEADING.search(source)):
+            inside = False
+        if inside:
+            yield index, False
+    if gated:
+        raise ValueError("a {solution-start} block has no {solution-end}")
+
+
 def solution_cells(notebook):
     """Indices of the cells that belong to a solution.
 
@@ -57,74 +87,41 @@ def solution_cells(notebook):
     Returns:
         list of int, in order.
     """
-    _check_notebook(notebook)
-    inside, gated, indices = False, False, []
-    for index, cell in enumerate(notebook.cells):
-        source = cell.source if isinstance(cell.source, str) else "".join(cell.source)
-        is_markdown = cell.cell_type == "markdown"
-        if gated:
-            indices.append(index)
-            if is_markdown and SOLUTION_END.search(source):
-                gated = False
-            continue
-        if is_markdown and SOLUTION_START.search(source):
-            gated, inside = True, False
-            indices.append(index)
-            if SOLUTION_END.search(source):
-                gated = False
-            continue
-        if is_markdown and SOLUTION.search(source):
-            inside = True
-            indices.append(index)
-            continue
-        if inside and is_markdown and (EXERCISE.search(source) or HEADING.search(source)):
-            inside = False
-        if inside:
-            indices.append(index)
-    if gated:
-        raise ValueError("a {solution-start} block has no {solution-end}")
-    return indices
+    return [index for index, _ in _solution_regions(notebook)]
+
+
+def _exercise_label(cell):
+    """The label of an exercise cell (None if it has none); False if it is not an exercise."""
+    if cell.cell_type != "markdown" or not EXERCISE.search(cell.source):
+        return False
+    match = LABEL.search(cell.source)
+    return match.group(1) if match else None
 
 
 def exercises(notebook):
     """Labels of the exercises, in order (``None`` for an exercise without a label)."""
     _check_notebook(notebook)
-    labels = []
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown" and EXERCISE.search(cell.source):
-            match = LABEL.search(cell.source)
-            labels.append(match.group(1) if match else None)
-    return labels
+    return [label for label in map(_exercise_label, notebook.cells) if label is not False]
 
 
 def tag_solutions(notebook):
     """Give every code cell of a solution outside a gated block the tag ``hide-input``.
 
+    (A gated block is collapsed as a whole already.)
+
     Returns:
         int: how many cells were changed (the notebook is modified in place).
     """
     changed = 0
-    for index in solution_cells(notebook):
+    for index, gated in list(_solution_regions(notebook)):
         cell = notebook.cells[index]
-        if cell.cell_type != "code" or _in_gated_block(notebook, index):
+        if cell.cell_type != "code" or gated:
             continue
         tags = cell.metadata.setdefault("tags", [])
         if "hide-input" not in tags:
             tags.append("hide-input")
             changed += 1
     return changed
-
-
-def _in_gated_block(notebook, index):
-    for earlier in range(index - 1, -1, -1):
-        cell = notebook.cells[earlier]
-        if cell.cell_type != "markdown":
-            continue
-        if SOLUTION_END.search(cell.source):
-            return False
-        if SOLUTION_START.search(cell.source):
-            return True
-    return False
 
 
 def student_copy(notebook):
@@ -186,9 +183,9 @@ def checker_results(notebook):
     _check_notebook(notebook)
     rows, current = [], None
     for cell in notebook.cells:
-        if cell.cell_type == "markdown" and EXERCISE.search(cell.source):
-            match = LABEL.search(cell.source)
-            current = match.group(1) if match else None
+        label = _exercise_label(cell)
+        if label is not False:
+            current = label
             continue
         if cell.cell_type != "code":
             continue
