@@ -6,11 +6,11 @@ Reuses the server and browser fixtures of ``test_site.py``; skips when the book 
 is not built. Screenshots before and after go to ``_build/screenshots``.
 """
 
-import re
 
 import pytest
 
-from test_site import SCREENSHOTS, SITE, browser, needs_site, server  # noqa: F401 (fixtures)
+from test_site import (SCREENSHOTS, SITE, browser, needs_site,  # noqa: F401 (fixtures)
+                       open_page, server)
 
 PAGE = SITE / "chapters" / "08_visualizing_the_latent_space.html"
 needs_page = pytest.mark.skipif(not PAGE.exists(),
@@ -29,14 +29,7 @@ def test_page_loads_no_widget_renderer_from_a_cdn():
 
 
 def _open(browser, server):
-    tab = browser.new_page(viewport={"width": 1280, "height": 900})
-    problems = []
-    tab.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    tab.route(re.compile(r"^https?://(?!127\.0\.0\.1)"),
-              lambda route: (problems.append(f"external request: {route.request.url}"),
-                             route.abort()))
-    tab.goto(f"{server}/{PAGE.relative_to(SITE).as_posix()}", wait_until="load")
-    return tab, problems
+    return open_page(browser, server, PAGE)
 
 
 def _state(tab, root):

@@ -156,10 +156,13 @@ def chapter_pages():
     return sorted((SITE / "chapters").glob("*.html")) if SITE.exists() else []
 
 
-@needs_site
-@pytest.mark.parametrize("page", chapter_pages() + [SITE / "book" / "intro.html"],
-                         ids=lambda page: page.stem)
-def test_page_in_a_browser(server, browser, page):
+def open_page(browser, server, page):
+    """Open a built page in a new tab that records every problem it meets.
+
+    Returns:
+        (tab, problems): the Playwright page, and a list that fills with console and page
+        errors, failed or refused requests and HTTP errors while the tab is used.
+    """
     tab = browser.new_page(viewport={"width": 1280, "height": 900})
     problems = []
     tab.on("console", lambda message: message.type == "error"
@@ -176,8 +179,15 @@ def test_page_in_a_browser(server, browser, page):
     tab.route(re.compile(r"^https?://(?!127\.0\.0\.1)"),
               lambda route: (problems.append(f"external request: {route.request.url}"),
                              route.abort()))
-    url = f"{server}/{page.relative_to(SITE).as_posix()}"
-    tab.goto(url, wait_until="load")
+    tab.goto(f"{server}/{page.relative_to(SITE).as_posix()}", wait_until="load")
+    return tab, problems
+
+
+@needs_site
+@pytest.mark.parametrize("page", chapter_pages() + [SITE / "book" / "intro.html"],
+                         ids=lambda page: page.stem)
+def test_page_in_a_browser(server, browser, page):
+    tab, problems = open_page(browser, server, page)
 
     if tab.locator(".math.notranslate").count():
         tab.wait_for_function("() => window.MathJax && MathJax.Hub && MathJax.Hub.queue"
