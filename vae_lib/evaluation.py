@@ -119,7 +119,8 @@ _LOG_WEIGHT_FUNCTIONS = weakref.WeakKeyDictionary()
 def _log_weights_function(model):
     """A compiled ``(x, z_mean, z_log_var, k, seed) -> (k, batch)`` log-weight function.
 
-    One per model (traced once per chunk shape). The noise is stateless: a chunk's samples
+    One per model; ``k`` arrives as a tensor, so it is traced once, and again at most when
+    the last, smaller block of images comes. The noise is stateless: a chunk's samples
     depend only on ``seed``, so estimates are reproducible and chunks are independent.
     """
     import tensorflow as tf
