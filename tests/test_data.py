@@ -95,3 +95,74 @@ def test_make_dataset_rejects_bad_options():
         data.make_dataset(images, batch_size=0)
     with pytest.raises(ValueError, match="targets has 3"):
         data.make_dataset(images, targets=images[:3])
+
+
+def write_npz(path, num_train=30, num_test=20, **overrides):
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (num_train, 28, 28), dtype=np.uint8),
+              "y_train": np.arange(num_train) % 10,
+              "x_test": rng.integers(0, 256, (num_test, 28, 28), dtype=np.uint8),
+              "y_test": np.arange(num_test) % 10}
+    arrays.update(overrides)
+    np.savez(path, **arrays)
+    return arrays
+
+
+def test_vae_book_mnist_names_a_local_file_that_is_read_and_announced(tmp_path, monkeypatch,
+                                                                      capsys):
+    arrays = write_npz(tmp_path / "mnist.npz")
+    monkeypatch.setenv("VAE_BOOK_MNIST", str(tmp_path / "mnist.npz"))
+    images, labels = split = data.load_mnist("test")
+    assert images.shape == (20, 28, 28, 1)
+    np.testing.assert_allclose(images[..., 0] * 255, arrays["x_test"], atol=1e-3)
+    np.testing.assert_array_equal(labels, arrays["y_test"])
+    assert "VAE_BOOK_MNIST=" in split.source and "NOT the official MNIST file" in split.source
+    assert "20 images" in capsys.readouterr().out
+    monkeypatch.delenv("VAE_BOOK_MNIST")
+    assert len(data.load_mnist("test", verbose=False).images) != 20  # back to the usual source
+
+
+@pytest.mark.parametrize("overrides, message", [
+    (dict(x_train=np.zeros((30, 27, 28), np.uint8)), "x_train has shape \\(30, 27, 28\\)"),
+    (dict(y_test=np.arange(20) + 5), "labels 0-9"),
+    (dict(x_test=np.zeros((20, 28, 28), np.float32)), "uint8"),
+])
+def test_a_bad_local_mnist_file_is_refused_clearly(tmp_path, monkeypatch, overrides, message):
+    write_npz(tmp_path / "mnist.npz", **overrides)
+    monkeypatch.setenv("VAE_BOOK_MNIST", str(tmp_path / "mnist.npz"))
+    with pytest.raises(ValueError, match=message):
+        data.load_mnist("train")
+
+
+def test_a_file_that_is_not_an_npz_is_refused(tmp_path, monkeypatch):
+    (tmp_path / "mnist.npz").write_text("not a zip file")
+    monkeypatch.setenv("VAE_BOOK_MNIST", str(tmp_path / "mnist.npz"))
+    with pytest.raises(ValueError, match="not a Keras-format mnist.npz"):
+        data.load_mnist("train")
+
+
+def test_pipeline_with_input_noise_yields_noisy_inputs_and_clean_targets():
+    images = np.full((8, 28, 28, 1), 0.5, "float32")
+    batch = next(iter(data.make_dataset(images, batch_size=8, binarize=None, input_noise=0.3)))
+    noisy, clean = (np.asarray(part) for part in batch)
+    np.testing.assert_array_equal(clean, images)
+    assert 0.2 < noisy.std() < 0.35 and noisy.min() >= 0 and noisy.max() <= 1
+    again = next(iter(data.make_dataset(images, batch_size=8, binarize=None, input_noise=0.3)))
+    np.testing.assert_array_equal(np.asarray(again[0]), noisy)  # seeded: reproducible
+
+
+def test_repeated_pipeline_reshuffles_each_pass():
+    images = (np.arange(6, dtype="float32")[:, None, None, None] / 10) * np.ones((6, 28, 28, 1))
+    batches = data.make_dataset(images, batch_size=6, binarize=None, repeat=True).take(3)
+    orders = [tuple(np.asarray(batch)[:, 0, 0, 0].round(1)) for batch in batches]
+    assert all(sorted(order) == [0.0, 0.1, 0.2, 0.3, 0.4, 0.5] for order in orders)
+    assert len(set(orders)) > 1
+
+
+def test_add_noise_is_clipped_and_seeded():
+    images = np.full((4, 28, 28, 1), 0.9, "float32")
+    noisy = data.add_noise(images, 0.5, seed=1)
+    assert noisy.max() == 1.0 and noisy.min() >= 0.0
+    np.testing.assert_array_equal(noisy, data.add_noise(images, 0.5, seed=1))
+    with pytest.raises(ValueError, match="noise_std=-1"):
+        data.add_noise(images, -1)

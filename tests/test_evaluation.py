@@ -120,3 +120,16 @@ def test_log_weights_are_scored_in_float32_for_a_bfloat16_decoder(images):
     estimates = evaluation.log_likelihood(low, images, num_samples=20, seed=2)
     assert estimates.dtype == np.float64
     np.testing.assert_allclose(estimates, reference, atol=0.5)
+
+
+def test_an_absurd_amount_of_work_is_refused_at_once(images):
+    import time
+
+    model = linear_vae()
+    start = time.perf_counter()
+    with pytest.raises(ValueError, match="num_samples=1,000,000,000 for 40 images.*hours"):
+        evaluation.log_likelihood(model, images, num_samples=10**9)
+    assert time.perf_counter() - start < 1.0
+    with pytest.raises(ValueError, match="limit is max_total_decodes=100"):
+        evaluation.log_likelihood(model, images, num_samples=3, max_total_decodes=100)
+    assert evaluation.log_likelihood(model, images, num_samples=2, max_total_decodes=80).shape == (40,)

@@ -20,3 +20,18 @@ def test_setup_reports_the_mode(monkeypatch, capsys):
     assert "VAE_BOOK_MODE=quick" in capsys.readouterr().out
     with pytest.raises(ValueError, match="seed=-1"):
         notebook.seed_everything(-1)
+
+
+def test_glue_records_plain_python_values_for_the_text(monkeypatch):
+    import myst_nb
+
+    recorded = []
+    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: recorded.append(
+        (name, value, display)))
+    value = np.float32(1.5)
+    assert notebook.glue("ch00_value", value) is value
+    assert recorded == [("ch00_value", 1.5, False)] and type(recorded[0][1]) is float
+    with pytest.raises(ValueError, match="name='Bad Name'"):
+        notebook.glue("Bad Name", 1)
+    with pytest.raises(ValueError, match="nan"):
+        notebook.glue("ch00_nan", float("nan"))

@@ -79,3 +79,13 @@ def test_scatter_and_comparison():
     with pytest.raises(ValueError, match="row_titles"):
         plots.compare_reconstructions(np.zeros((3, 28, 28, 1)), np.zeros((3, 28, 28, 1)),
                                       row_titles=("only one",))
+
+
+def test_training_curves_count_images_seen_when_the_history_has_them():
+    history = {"images_seen": [1000, 2000], "reconstruction": [200.0, 150.0], "kl": [5.0, 8.0],
+               "val_reconstruction": [210.0, 160.0], "val_kl": [5.0, 8.0]}
+    figure = plots.training_curves(history)
+    ax = figure.axes[0]
+    assert ax.get_xlabel() == "training images seen (thousands)"
+    np.testing.assert_allclose(ax.lines[0].get_xdata(), [1.0, 2.0])
+    assert len(figure.axes) == 2 and len(ax.lines) == 2

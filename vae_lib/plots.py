@@ -89,11 +89,13 @@ def compare_reconstructions(originals, reconstructions, num_images=10, title=Non
 
 
 def training_curves(history, title=None):
-    """Plot the ELBO's two terms per epoch: reconstruction and KL, training and validation.
+    """Plot the loss terms during training: reconstruction and KL, training and validation.
 
     Args:
-        history: dict of per-epoch lists with ``reconstruction`` and optionally ``kl``,
-            ``val_reconstruction``, ``val_kl`` (as returned by ``fit`` or ``train_or_load``).
+        history: dict of lists with ``reconstruction`` and optionally ``kl``,
+            ``val_reconstruction``, ``val_kl`` (``Trained.history`` from ``train_or_load``, or
+            the ``history`` of ``fit``). With ``images_seen`` the horizontal axis counts
+            training images seen (thousands); without it, epochs.
 
     Returns:
         matplotlib.figure.Figure with one panel per term.
@@ -103,12 +105,17 @@ def training_curves(history, title=None):
         raise ValueError(f"history has keys {sorted(history)}; expected 'reconstruction'")
     figure, axes = plt.subplots(1, len(terms), figsize=(5 * len(terms), 3.2), squeeze=False)
     labels = {"reconstruction": "reconstruction  -log p(x|z)", "kl": "KL(q(z|x) || p(z))"}
+    if "images_seen" in history:
+        steps = np.asarray(history["images_seen"], dtype="float64") / 1000.0
+        xlabel = "training images seen (thousands)"
+    else:
+        steps = np.arange(1, len(history[terms[0]]) + 1)
+        xlabel = "epoch"
     for ax, term in zip(axes[0], terms):
-        epochs = np.arange(1, len(history[term]) + 1)
-        ax.plot(epochs, history[term], marker="o", label="training")
+        ax.plot(steps, history[term], marker="o", label="training (average over the interval)")
         if f"val_{term}" in history:
-            ax.plot(epochs, history[f"val_{term}"], marker="s", label="validation")
-        ax.set_xlabel("epoch")
+            ax.plot(steps, history[f"val_{term}"], marker="s", label="validation (at its end)")
+        ax.set_xlabel(xlabel)
         ax.set_ylabel("nats per image")
         ax.set_title(labels[term])
         ax.legend()
