@@ -112,6 +112,52 @@ def test_internal_links_and_anchors_resolve():
     assert not broken, "broken links:\n" + "\n".join(broken[:40])
 
 
+class _CodeBlocks(html.parser.HTMLParser):
+    """The text of every <pre> inside a highlighted code block (div.highlight)."""
+
+    def __init__(self):
+        super().__init__()
+        self.blocks, self._depth, self._inside = [], 0, None
+
+    def handle_starttag(self, tag, attrs):
+        classes = (dict(attrs).get("class") or "").split()
+        if tag == "div" and "highlight" in classes and self._inside is None:
+            self._inside, self._depth = [], 1
+        elif self._inside is not None and tag == "div":
+            self._depth += 1
+
+    def handle_endtag(self, tag):
+        if self._inside is not None and tag == "div":
+            self._depth -= 1
+            if self._depth == 0:
+                self.blocks.append("".join(self._inside))
+                self._inside = None
+
+    def handle_data(self, text):
+        if self._inside is not None:
+            self._inside.append(text)
+
+
+def empty_code_blocks(text):
+    """How many highlighted code blocks of an HTML page hold no text."""
+    parser = _CodeBlocks()
+    parser.feed(text)
+    return sum(1 for block in parser.blocks if not block.strip())
+
+
+def test_empty_code_block_detector_finds_the_grey_box():
+    good = '<div class="highlight-python notranslate"><div class="highlight"><pre>x = 1</pre></div></div>'
+    empty = '<div class="highlight-default notranslate"><div class="highlight"><pre><span></span></pre></div></div>'
+    assert empty_code_blocks(good) == 0 and empty_code_blocks(good + empty + empty) == 2
+
+
+@needs_site
+def test_no_page_shows_an_empty_code_block():
+    empty = {str(page.relative_to(SITE)): count for page in pages()
+             if (count := empty_code_blocks(page.read_text(encoding="utf-8", errors="replace")))}
+    assert not empty, f"empty grey code boxes (a fence closed too early?): {empty}"
+
+
 @needs_site
 def test_every_chapter_and_page_in_the_toc_was_built():
     import yaml
