@@ -164,5 +164,21 @@ def test_add_noise_is_clipped_and_seeded():
     noisy = data.add_noise(images, 0.5, seed=1)
     assert noisy.max() == 1.0 and noisy.min() >= 0.0
     np.testing.assert_array_equal(noisy, data.add_noise(images, 0.5, seed=1))
-    with pytest.raises(ValueError, match="noise_std=-1"):
+    with pytest.raises(ValueError, match="noise -1 for noise_kind=.gaussian."):
         data.add_noise(images, -1)
+
+
+def test_flip_noise_flips_the_expected_share_of_pixels():
+    images = (np.random.default_rng(0).random((50, 28, 28, 1)) < 0.3).astype("float32")
+    noisy = data.add_noise(images, 0.2, seed=3, kind="flip")
+    flipped = noisy != images
+    assert abs(flipped.mean() - 0.2) < 0.01
+    np.testing.assert_array_equal(noisy[flipped], 1 - images[flipped])
+    batch = next(iter(data.make_dataset(images, batch_size=50, binarize=None, input_noise=0.2,
+                                        shuffle=False,
+                                        noise_kind="flip")))
+    assert abs(float(np.mean(np.asarray(batch[0]) != images)) - 0.2) < 0.01
+    with pytest.raises(ValueError, match="flip probability"):
+        data.add_noise(images, 1.5, kind="flip")
+    with pytest.raises(ValueError, match="noise_kind='salt'"):
+        data.add_noise(images, 0.1, kind="salt")

@@ -266,7 +266,8 @@ def binarize_static(images, seed=0):
 
 
 def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic",
-                 targets=None, drop_remainder=False, input_noise=0.0, repeat=False):
+                 targets=None, drop_remainder=False, input_noise=0.0, repeat=False,
+                 noise_kind="gaussian"):
     """Build a fast ``tf.data`` pipeline of image batches for ``fit`` and ``evaluate``.
 
     The images are cached in memory, shuffled with a fixed seed (a new order each epoch),
@@ -283,10 +284,11 @@ def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic
         targets: optional array (N, H, W, C) of targets; the pipeline then yields
             ``(images, targets)`` pairs (for example noisy inputs and clean targets).
         drop_remainder: drop the last, smaller batch.
-        input_noise: if above 0, the pipeline yields ``(noisy, clean)`` pairs: Gaussian noise
-            of this standard deviation, drawn afresh for every batch, is added to the
-            (binarized) images and clipped to [0, 1] (a denoising autoencoder, chapter 2).
-            Cannot be combined with ``targets``.
+        input_noise: if above 0, the pipeline yields ``(noisy, clean)`` pairs, with noise
+            drawn afresh for every batch on the (binarized) images (a denoising autoencoder,
+            chapter 2): see :func:`add_noise`. Cannot be combined with ``targets``.
+        noise_kind: ``"gaussian"`` (``input_noise`` is a standard deviation) or ``"flip"``
+            (``input_noise`` is the probability that a pixel x becomes 1 - x).
         repeat: repeat the images forever, reshuffled every pass (training for a number of
             steps rather than epochs).
 
@@ -300,8 +302,7 @@ def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic
         raise ValueError(f"binarize={binarize!r}; expected 'dynamic', 'static' or None")
     if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size={batch_size!r}; expected a positive integer")
-    if not (isinstance(input_noise, (int, float)) and 0 <= input_noise < float("inf")):
-        raise ValueError(f"input_noise={input_noise!r}; expected a standard deviation >= 0")
+    _check_noise(input_noise, noise_kind)
     if input_noise and targets is not None:
         raise ValueError("input_noise makes the clean images the targets; do not also pass "
                          "targets")
@@ -327,14 +328,27 @@ def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic
         noise = float(input_noise)
         dynamic = binarize == "dynamic"
         dataset = tf.data.Dataset.zip((dataset, seeds)).map(
-            lambda batch, pair: _randomize_batch(batch, pair, dynamic, noise))
+            lambda batch, pair: _randomize_batch(batch, pair, dynamic, noise, noise_kind))
     dataset = dataset.prefetch(2)
     options = tf.data.Options()
     options.autotune.enabled = False
     return dataset.with_options(options)
 
 
-def _randomize_batch(batch, seed, binarize, input_noise):
+NOISE_KINDS = ("gaussian", "flip")
+
+
+def _check_noise(amount, kind):
+    if kind not in NOISE_KINDS:
+        raise ValueError(f"noise_kind={kind!r}; expected one of {NOISE_KINDS}")
+    if isinstance(amount, bool) or not isinstance(amount, (int, float)) or not (
+            0 <= amount < float("inf")) or (kind == "flip" and amount > 1):
+        expected = ("a standard deviation >= 0" if kind == "gaussian"
+                    else "a flip probability in [0, 1]")
+        raise ValueError(f"noise {amount!r} for noise_kind={kind!r}; expected {expected}")
+
+
+def _randomize_batch(batch, seed, binarize, input_noise, noise_kind="gaussian"):
     """Binarize a batch (and its targets) with one stateless seed; then add input noise."""
     import tensorflow as tf
 
@@ -346,26 +360,35 @@ def _randomize_batch(batch, seed, binarize, input_noise):
         batch = (sample(batch[0]), sample(batch[1])) if isinstance(batch, tuple) else sample(batch)
     if input_noise:
         noise_seed = tf.stack([seed[0], seed[1] + 1])
-        noisy = batch + input_noise * tf.random.stateless_normal(tf.shape(batch), seed=noise_seed)
+        if noise_kind == "flip":
+            flip = tf.random.stateless_uniform(tf.shape(batch), seed=noise_seed) < input_noise
+            noisy = tf.where(flip, 1.0 - batch, batch)
+        else:
+            noisy = batch + input_noise * tf.random.stateless_normal(tf.shape(batch),
+                                                                     seed=noise_seed)
         batch = (tf.clip_by_value(noisy, 0.0, 1.0), batch)
     return batch
 
 
-def add_noise(images, noise_std, seed=0):
-    """Gaussian noise of standard deviation ``noise_std`` on every pixel, clipped to [0, 1].
+def add_noise(images, amount, seed=0, kind="gaussian"):
+    """Corrupt images: Gaussian noise clipped to [0, 1], or pixel flips.
 
     Args:
         images: (N, H, W, C) images in [0, 1].
-        noise_std: the noise's standard deviation (>= 0).
+        amount: ``kind="gaussian"``: the noise's standard deviation (>= 0);
+            ``kind="flip"``: the probability that each pixel x becomes 1 - x.
         seed: integer seed.
+        kind: ``"gaussian"`` or ``"flip"``.
 
     Returns:
         np.ndarray: float32 noisy images, same shape.
 
-    Introduced in chapter 2 (the denoising autoencoder).
+    Introduced in chapter 2 (Gaussian noise, the denoising autoencoder) and chapter 10 (flips).
     """
     images = check_images(images, shape=np.shape(images)[1:])
-    if not (isinstance(noise_std, (int, float)) and 0 <= noise_std < float("inf")):
-        raise ValueError(f"noise_std={noise_std!r}; expected a standard deviation >= 0")
+    _check_noise(amount, kind)
     rng = np.random.default_rng(seed)
-    return np.clip(images + noise_std * rng.standard_normal(images.shape), 0, 1).astype("float32")
+    if kind == "flip":
+        flip = rng.random(images.shape) < amount
+        return np.where(flip, 1.0 - images, images).astype("float32")
+    return np.clip(images + amount * rng.standard_normal(images.shape), 0, 1).astype("float32")

@@ -75,6 +75,7 @@ DEFAULT_WHY = {
     "binarize": "dynamic binarization: a fresh black-and-white draw of every image each time "
                 "it is used (chapter 1), the usual protocol for Bernoulli likelihoods",
     "input_noise": "no corruption of the inputs",
+    "noise_kind": "Gaussian noise when input_noise is set",
     "budget": "images seen in training (steps x batch size), the same whatever the data size",
     "batch_size": "128 images per step: fast on 2 CPU cores, small enough to generalize",
     "learning_rate": "Adam's default 1e-3 works for every model here",
@@ -109,8 +110,10 @@ class Recipe:
         validation_fraction: the share of those images held out at the end for validation.
         max_validation: at most this many of them are validation images, by mode.
         binarize: ``"dynamic"``, ``"static"`` or None (grey targets).
-        input_noise: standard deviation of Gaussian noise added to the inputs (clipped to
-            [0, 1]), with the clean images as targets: a denoising autoencoder (chapter 2).
+        input_noise: corruption of the inputs, with the clean images as targets (a denoising
+            autoencoder, chapter 2): the standard deviation of Gaussian noise (clipped to
+            [0, 1]), or for ``noise_kind="flip"`` the probability of flipping a pixel.
+        noise_kind: ``"gaussian"`` or ``"flip"`` (see ``data.add_noise``).
         budget: images seen in training, by mode; the number of steps is
             ``ceil(budget / batch_size)``, rounded up to a multiple of ``num_logs``.
         batch_size: images per gradient step.
@@ -141,6 +144,7 @@ class Recipe:
     max_validation: ByMode = ByMode(quick=200, full=2_000)
     binarize: typing.Optional[str] = "dynamic"
     input_noise: float = 0.0
+    noise_kind: str = "gaussian"
     budget: ByMode = ByMode(quick=2_048, full=153_600)
     batch_size: int = 128
     learning_rate: float = 1e-3
@@ -295,8 +299,11 @@ def _check_recipe(recipe):
         fail("validation_fraction", "a number in (0, 1)")
     if not (isinstance(recipe.beta, (int, float)) and recipe.beta >= 0):
         fail("beta", "a number >= 0")
-    if not (isinstance(recipe.input_noise, (int, float)) and recipe.input_noise >= 0):
-        fail("input_noise", "a number >= 0")
+    if recipe.noise_kind not in data.NOISE_KINDS:
+        fail("noise_kind", f"one of {data.NOISE_KINDS}")
+    if not (isinstance(recipe.input_noise, (int, float)) and recipe.input_noise >= 0
+            and (recipe.noise_kind == "gaussian" or recipe.input_noise <= 1)):
+        fail("input_noise", "a standard deviation >= 0 (or a flip probability in [0, 1])")
     if not (isinstance(recipe.learning_rate, float) and recipe.learning_rate > 0):
         fail("learning_rate", "a positive float")
     if recipe.classes is not None and (

@@ -183,6 +183,7 @@ def train_or_load(recipe, verbose=1, cache=True, callbacks=None, strategy=None):
                   steps=recipe.steps, batch_size=recipe.batch_size,
                   num_logs=recipe.num_logs.value(), seed=recipe.shuffle_seed,
                   binarize=recipe.binarize, input_noise=recipe.input_noise,
+                  noise_kind=recipe.noise_kind,
                   callbacks=callbacks, verbose=verbose, description=recipe.name)
     seconds = time.perf_counter() - start
     _check_finished(model, recipe, history)
@@ -196,7 +197,7 @@ def train_or_load(recipe, verbose=1, cache=True, callbacks=None, strategy=None):
 
 def fit(model, images, validation_images=None, steps=100, batch_size=128, num_logs=10, seed=0,
         binarize="dynamic", input_noise=0.0, callbacks=None, verbose=1, description="training",
-        steps_per_execution=None):
+        steps_per_execution=None, noise_kind="gaussian"):
     """Train ``model`` for a number of optimizer steps with Keras's ``fit`` (no caching).
 
     The training images are repeated and reshuffled as often as the steps need; ``fit`` runs
@@ -213,7 +214,7 @@ def fit(model, images, validation_images=None, steps=100, batch_size=128, num_lo
         num_logs: logging points.
         seed: seed of the shuffling, the binarization and the input noise.
         binarize: ``"dynamic"``, ``"static"`` or None (see ``data.make_dataset``).
-        input_noise: standard deviation of Gaussian noise on the inputs (clean targets).
+        input_noise, noise_kind: corruption of the inputs, clean targets (``data.add_noise``).
         callbacks: optional Keras callbacks.
         verbose: 1 for a progress bar on standard error, 0 for none.
         description: the progress bar's label.
@@ -243,7 +244,7 @@ def fit(model, images, validation_images=None, steps=100, batch_size=128, num_lo
         model.steps_per_execution = per_execution
         model.train_function = model.test_function = model.predict_function = None
     train = data.make_dataset(images, batch_size, shuffle=True, seed=seed, binarize=binarize,
-                              input_noise=input_noise, repeat=True)
+                              input_noise=input_noise, noise_kind=noise_kind, repeat=True)
     validation = None
     if validation_images is not None:
         validation_images = model.check_images(validation_images, "validation_images")
@@ -252,7 +253,8 @@ def fit(model, images, validation_images=None, steps=100, batch_size=128, num_lo
         targets = None
         if input_noise:  # one fixed noisy copy, so every evaluation sees the same inputs
             validation_images, targets = (data.add_noise(validation_images, input_noise,
-                                                         seed=seed + 2), validation_images)
+                                                         seed=seed + 2, kind=noise_kind),
+                                          validation_images)
         validation = data.make_dataset(validation_images, batch_size=500, shuffle=False,
                                        binarize=None, targets=targets)
     progress = [_Progress(steps_per_log * num_logs, description)] if verbose else []
