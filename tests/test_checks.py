@@ -1,13 +1,19 @@
 """Each checker accepts correct implementations (vae_lib's and independent NumPy ones) and
 rejects known-wrong ones with the right diagnosis."""
 
+import functools
+import inspect
+import sys
+import types
+
 import keras
 import numpy as np
 import pytest
 import tensorflow as tf
 from keras import ops
 
-from vae_lib import checks, distributions, elbo
+from vae_lib import checks, distributions, elbo, layers, likelihoods
+from vae_lib.checks import _core
 
 
 def softplus(values):
@@ -50,18 +56,20 @@ def library_elbo(x, x_logits, z_mean, z_log_var):
     return elbo.elbo_terms(x, x_logits, z_mean, z_log_var)["elbo"]
 
 
+def elbo_from_library_pieces(x, x_logits, z_mean, z_log_var):
+    """Allowed: the ELBO exercise asks for the reduction, not for the log-density or the KL."""
+    log_px = likelihoods.Bernoulli().log_prob(x, x_logits)
+    return ops.mean(log_px - distributions.kl_normal_standard(z_mean, z_log_var))
+
+
 CORRECT = [
-    (checks.log_bernoulli, distributions.log_bernoulli),
     (checks.log_bernoulli, numpy_log_bernoulli),
     (checks.log_bernoulli, tf_log_bernoulli),
-    (checks.log_normal, distributions.log_normal),
     (checks.log_normal, numpy_log_normal),
-    (checks.kl_divergence, distributions.kl_normal_standard),
     (checks.kl_divergence, numpy_kl),
-    (checks.reparameterize, distributions.reparameterize),
     (checks.reparameterize, keras_reparameterize),
-    (checks.elbo, library_elbo),
     (checks.elbo, numpy_elbo),
+    (checks.elbo, elbo_from_library_pieces),
 ]
 
 
@@ -70,6 +78,103 @@ def test_correct_implementations_pass(checker, fn):
     result = checker(fn, verbose=False)
     assert result.passed, result.message
     assert result.message.startswith("PASS: ")
+
+
+LIBRARY = [
+    (checks.log_bernoulli, distributions.log_bernoulli),
+    (checks.log_normal, distributions.log_normal),
+    (checks.kl_divergence, distributions.kl_normal_standard),
+    (checks.reparameterize, distributions.reparameterize),
+    (checks.elbo, library_elbo),
+]
+
+
+@pytest.mark.parametrize("checker, fn", LIBRARY, ids=lambda v: getattr(v, "__name__", str(v)))
+def test_the_library_agrees_with_the_checker_without_the_rule(checker, fn):
+    """The reference logic accepts the library itself; only the rule below fails it."""
+    result = checker.__wrapped__(fn, verbose=False)
+    assert result.passed, result.message
+
+
+# --- handing in the library earns nothing ---------------------------------------------------
+
+@tf.function
+def tf_function_wrapper(x, logits):
+    return distributions.log_bernoulli(x, logits)
+
+
+def wrapper_that_crashes_after(x, logits):
+    distributions.log_bernoulli(x, logits)
+    raise RuntimeError("after the library")
+
+
+COPY_OF_LOG_NORMAL = types.FunctionType(distributions.log_normal.__code__,
+                                        distributions.log_normal.__globals__)
+
+HANDS_IN_LIBRARY = [
+    (checks.log_bernoulli, distributions.log_bernoulli, "is vae_lib.distributions.log_bernoulli"),
+    (checks.log_bernoulli, lambda x, logits: distributions.log_bernoulli(x, logits),
+     "calls vae_lib.distributions.log_bernoulli"),
+    (checks.log_bernoulli, functools.partial(distributions.log_bernoulli),
+     "is vae_lib.distributions.log_bernoulli"),
+    (checks.log_bernoulli, tf_function_wrapper, "calls vae_lib.distributions.log_bernoulli"),
+    (checks.log_bernoulli, wrapper_that_crashes_after, "calls vae_lib.distributions.log_bernoulli"),
+    (checks.log_normal, COPY_OF_LOG_NORMAL, "is vae_lib.distributions.log_normal"),
+    (checks.log_normal, lambda x, m, v: likelihoods.Gaussian(1.0, None).log_prob(x, m) * 0
+     + distributions.log_normal(x, m, v), "calls vae_lib.distributions.log_normal"),
+    (checks.kl_divergence, distributions.kl_normal_standard,
+     "is vae_lib.distributions.kl_normal_standard"),
+    (checks.kl_divergence,
+     lambda m, v: ops.sum(distributions.kl_normal_standard_per_dimension(m, v), axis=-1),
+     "calls vae_lib.distributions.kl_normal_standard_per_dimension"),
+    (checks.reparameterize, lambda m, v: layers.Sampling()([m, v]),
+     "calls vae_lib.layers.Sampling.call"),
+    (checks.reparameterize, lambda m, v: distributions.reparameterize(m, v),
+     "calls vae_lib.distributions.reparameterize"),
+    (checks.elbo, library_elbo, "calls vae_lib.elbo.elbo_terms"),
+    (checks.elbo, lambda x, l, m, v: ops.mean(elbo.elbo_per_example(x, l, m, v)["elbo"]),
+     "calls vae_lib.elbo.elbo_per_example"),
+]
+
+
+@pytest.mark.parametrize("checker, fn, words", HANDS_IN_LIBRARY)
+def test_handing_in_the_library_fails_with_a_message_that_says_so(checker, fn, words):
+    profiler, eager = sys.getprofile(), tf.config.functions_run_eagerly()
+    result = checker(fn, verbose=False)
+    assert not result.passed
+    assert f"FAIL: your function {words}, the function this exercise asks you to write" \
+        in result.message, result.message
+    assert sys.getprofile() is profiler and tf.config.functions_run_eagerly() == eager
+
+
+def test_every_public_checker_declares_what_it_forbids():
+    """A checker without @forbids would let a student hand in the library unnoticed."""
+    public = [value for name, value in vars(checks).items()
+              if inspect.isfunction(value) and not name.startswith("_")]
+    assert len(public) >= 5
+    undeclared = [f.__name__ for f in public if not isinstance(getattr(f, "forbidden", None),
+                                                               tuple)]
+    assert not undeclared, f"checkers without @forbids(...) in vae_lib.checks: {undeclared}"
+    assert checks.log_bernoulli.forbidden == (distributions.log_bernoulli,)
+
+
+def test_forbids_names_a_bad_declaration():
+    with pytest.raises(TypeError, match="implementation=3"):
+        _core.forbids(3)
+
+
+def test_the_rule_does_not_change_how_the_students_function_reads():
+    seen = {}
+
+    def my_kl(z_mean, z_log_var):
+        """docstring"""
+        seen["name"] = my_kl.__name__
+        return numpy_kl(z_mean, z_log_var)
+
+    wrapped = _core._Watched(my_kl, (distributions.kl_normal_standard,))
+    assert wrapped.__name__ == "my_kl" and wrapped.__doc__ == "docstring"
+    assert checks.kl_divergence(my_kl, verbose=False).passed
+    assert seen["name"] == "my_kl"
 
 
 # --- known-wrong implementations, each with the words its diagnosis must contain --------------
