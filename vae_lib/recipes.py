@@ -495,3 +495,34 @@ register(Recipe(
     budget=CONV_BUDGET,
     why={**_AE_WHY, **_CONV_WHY,
          "latent_dim": "16 numbers, like the conv VAE it is compared with"}))
+
+# --- chapter 10: repairing and compressing images ---------------------------------------------
+# The beta sweep traces the rate-distortion curve (chapter 10) and is reused by name for the
+# beta-VAE trade-off (chapter 11): do not rename these recipes. Dense networks keep the seven
+# models within the chapter's budget (about 10 s each on 2 CPU cores in full mode).
+BETA_SWEEP = (0.1, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
+BETA_SWEEP_BUDGET = ByMode(quick=1_024, full=102_400)
+
+# Names: beta 0.25 -> ch10_beta_sweep_b0p25 (no function here: functions of this module are
+# part of the library fingerprint, and a new one would retrain every cached model).
+for _beta in BETA_SWEEP:
+    register(Recipe(
+        name="ch10_beta_sweep_b" + f"{_beta:g}".replace(".", "p"), chapter=10, beta=_beta,
+        summary=f"dense VAE trained with beta = {_beta:g} (the rate-distortion sweep)",
+        budget=BETA_SWEEP_BUDGET,
+        why={"beta": "the loss is distortion + beta x rate: each beta gives one point of the "
+                     "rate-distortion curve (chapter 10) and of the beta-VAE trade-off "
+                     "(chapter 11)",
+             "budget": "102,400 images (800 steps): seven small models fit the chapter's "
+                       "budget; the curve's order is settled by then"}))
+
+register(Recipe(
+    name="ch10_denoising_ae_flip_d32", chapter=10, kind="autoencoder", latent_dim=32,
+    summary="dense denoising autoencoder trained on binary digits with 20% of pixels flipped",
+    input_noise=0.2, noise_kind="flip", budget=DENSE_BUDGET,
+    why={**_AE_WHY,
+         "latent_dim": "32 numbers, like chapter 2's denoising autoencoder",
+         "input_noise": "each pixel of the binarized input flipped with probability 0.2, the "
+                        "middle of the 10-30% the chapter tests; clean binary targets",
+         "noise_kind": "pixel flips, the noise of the chapter's denoising comparison (chapter "
+                       "2's model saw Gaussian noise on grey images)"}))
