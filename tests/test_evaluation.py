@@ -133,3 +133,23 @@ def test_an_absurd_amount_of_work_is_refused_at_once(images):
     with pytest.raises(ValueError, match="limit is max_total_decodes=100"):
         evaluation.log_likelihood(model, images, num_samples=3, max_total_decodes=100)
     assert evaluation.log_likelihood(model, images, num_samples=2, max_total_decodes=80).shape == (40,)
+
+
+def test_importance_weighting_works_for_conditional_and_autoregressive_models():
+    import keras
+
+    rng = np.random.default_rng(0)
+    images = (rng.random((6, 28, 28, 1)) < 0.3).astype("float32")
+    labels = np.arange(6) % 10
+    keras.utils.set_random_seed(0)
+    conditional = models.VAE(networks.dense_encoder(2, hidden_units=(16,), num_classes=10),
+                             networks.dense_decoder(2, hidden_units=(16,), num_classes=10))
+    autoregressive = models.VAE(networks.dense_encoder(2, hidden_units=(16,)),
+                                networks.pixelcnn_decoder(2, filters=4, num_layers=2))
+    for model, given in ((conditional, labels), (autoregressive, None)):
+        estimate = evaluation.log_likelihood(model, images, num_samples=20, labels=given)
+        bound = evaluation.elbo_per_image(model, images, labels=given)["elbo"]
+        assert estimate.shape == (6,) and np.all(np.isfinite(estimate))
+        assert np.mean(estimate) >= np.mean(bound) - 1.0
+    with pytest.raises(ValueError, match="pass labels"):
+        evaluation.log_likelihood(conditional, images)

@@ -108,3 +108,71 @@ def test_autoencoder_learns_denoising_pairs(blob_images):
     error_to_clean = np.abs(model.reconstruct(noisy) - blob_images).mean()
     error_to_noisy = np.abs(model.reconstruct(noisy) - noisy).mean()
     assert error_to_clean < error_to_noisy
+
+
+def conditional_vae(latent_dim=2):
+    keras.utils.set_random_seed(0)
+    model = models.VAE(networks.dense_encoder(latent_dim, hidden_units=(64,), num_classes=10),
+                       networks.dense_decoder(latent_dim, hidden_units=(64,), num_classes=10),
+                       seed=0)
+    model.compile(optimizer=keras.optimizers.Adam(3e-3))
+    return model
+
+
+def test_conditional_vae_trains_on_labelled_batches_and_decodes_the_asked_class(blob_images):
+    model = conditional_vae()
+    labels = np.arange(len(blob_images)) % 10
+    dataset = data.make_dataset(blob_images, batch_size=16, binarize=None, labels=labels)
+    history = model.fit(dataset, epochs=3, verbose=0).history
+    assert np.isfinite(history["loss"][-1]) and "kl" in history
+    z = np.zeros((2, 2), "float32")
+    first, second = model.decode(z, labels=[1, 7])
+    assert not np.allclose(first, second)
+    assert model.sample(3, seed=0, labels=4).shape == (3, 28, 28, 1)
+    z_mean, _ = model.encode(blob_images[:5], labels=labels[:5])
+    assert z_mean.shape == (5, 2)
+    with pytest.raises(ValueError, match="conditional on 10 classes: pass labels"):
+        model.decode(z)
+    with pytest.raises(ValueError, match="labels range from 0 to 12"):
+        model.decode(z, labels=[0, 12])
+    with pytest.raises(ValueError, match="not conditional"):
+        small_vae(latent_dim=2).decode(z, labels=[1, 2])
+
+
+def test_free_bits_floor_each_dimension_kl_in_the_loss_only(blob_images):
+    plain, floored = small_vae(), small_vae(free_bits=2.0)
+    x = blob_images[:8]
+    y_pred = plain(x)
+    loss_plain = float(plain.compute_loss(x=x, y_pred=y_pred))
+    loss_floored = float(floored.compute_loss(x=x, y_pred=y_pred))
+    z_mean, z_log_var = y_pred[1], y_pred[2]
+    per_dim = np.mean(np.asarray(
+        0.5 * (np.exp(z_log_var) + np.square(z_mean) - 1 - z_log_var)), axis=0)
+    expected_gap = np.sum(np.maximum(per_dim, 2.0)) - np.sum(per_dim)
+    assert loss_floored - loss_plain == pytest.approx(expected_gap, rel=1e-4)
+    with pytest.raises(ValueError, match="free_bits=-1"):
+        small_vae(free_bits=-1)
+
+
+def test_kl_warmup_raises_the_weight_linearly_to_beta():
+    model = small_vae(beta=2.0, kl_warmup_steps=10)
+    assert float(model.kl_weight()) == 0.0
+    model.optimizer.iterations.assign(5)
+    assert float(model.kl_weight()) == pytest.approx(1.0)
+    model.optimizer.iterations.assign(50)
+    assert float(model.kl_weight()) == pytest.approx(2.0)
+    assert small_vae(beta=2.0).kl_weight() == 2.0
+
+
+def test_autoregressive_vae_trains_and_decodes_pixel_by_pixel(blob_images):
+    keras.utils.set_random_seed(0)
+    model = models.VAE(networks.dense_encoder(2, hidden_units=(32,)),
+                       networks.pixelcnn_decoder(2, filters=4, num_layers=2), seed=0)
+    model.compile()
+    assert model.autoregressive
+    dataset = data.make_dataset(blob_images, batch_size=16, binarize="dynamic")
+    history = model.fit(dataset, epochs=1, verbose=0).history
+    assert np.isfinite(history["loss"][-1])
+    images = model.decode(np.zeros((2, 2), "float32"), seed=1)
+    assert images.shape == (2, 28, 28, 1) and 0 <= images.min() and images.max() <= 1
+    np.testing.assert_array_equal(images, model.decode(np.zeros((2, 2), "float32"), seed=1))

@@ -106,3 +106,40 @@ def test_registry_lookup_and_replace_need_names():
         recipe.replace(beta=2.0)
     with pytest.raises(ValueError, match="already registered"):
         recipes.register(recipe.replace(name="ch06_dense_vae_d2"))
+
+
+def test_chapter_11_variants_are_recipe_fields(monkeypatch):
+    monkeypatch.setenv("VAE_BOOK_MODE", "quick")
+    base = recipes.get("ch06_dense_vae_d2")
+    conditional = base.replace(name="cvae", conditional=True, why={"conditional": "asked"})
+    model = conditional.build()
+    assert model.num_classes == 10
+    autoregressive = base.replace(name="ar", decoder="pixelcnn", free_bits=0.5, kl_warmup=0.5,
+                                  likelihood=likelihoods.LearnedGaussian(0.1))
+    model = autoregressive.build()
+    assert model.autoregressive and model.free_bits == 0.5
+    assert model.kl_warmup_steps == round(0.5 * autoregressive.steps)
+    assert isinstance(model.likelihood, likelihoods.LearnedGaussian)
+    assert any("log_variance" in weight.path for weight in model.weights)
+    assert "decoder_layers" in autoregressive.table().index
+    assert "decoder_layers" not in base.table().index
+    with pytest.raises(ValueError, match="kl_warmup=2"):
+        base.replace(name="bad", kl_warmup=2)
+    with pytest.raises(ValueError, match="free_bits=1.*autoencoder"):
+        recipes.get("ch06_dense_ae_d16").replace(name="bad", free_bits=1.0)
+
+
+def test_a_conditional_recipe_trains_with_its_labels(cache_in_tmp, monkeypatch):
+    from vae_lib import training
+
+    monkeypatch.setenv("VAE_BOOK_MODE", "quick")
+    tiny = recipes.Recipe(
+        name="test_cvae", chapter=0, summary="", hidden_units=(16,), latent_dim=2,
+        conditional=True, train_images=recipes.ByMode(quick=64, full=64),
+        max_validation=recipes.ByMode(quick=8, full=8),
+        budget=recipes.ByMode(quick=128, full=128), batch_size=32,
+        num_logs=recipes.ByMode(quick=2, full=2))
+    trained = training.train_or_load(tiny, verbose=0)
+    assert np.isfinite(trained.history["val_loss"][-1])
+    assert trained.model.sample(2, seed=0, labels=[3, 5]).shape == (2, 28, 28, 1)
+    assert training.train_or_load(tiny, verbose=0).loaded

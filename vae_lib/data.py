@@ -267,7 +267,7 @@ def binarize_static(images, seed=0):
 
 def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic",
                  targets=None, drop_remainder=False, input_noise=0.0, repeat=False,
-                 noise_kind="gaussian"):
+                 noise_kind="gaussian", labels=None):
     """Build a fast ``tf.data`` pipeline of image batches for ``fit`` and ``evaluate``.
 
     The images are cached in memory, shuffled with a fixed seed (a new order each epoch),
@@ -291,6 +291,9 @@ def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic
             (``input_noise`` is the probability that a pixel x becomes 1 - x).
         repeat: repeat the images forever, reshuffled every pass (training for a number of
             steps rather than epochs).
+        labels: optional (N,) integer labels; the pipeline then yields dicts
+            ``{"x": images, "label": labels}`` (a conditional VAE, chapter 11). Cannot be
+            combined with ``targets`` or ``input_noise``.
 
     Returns:
         tf.data.Dataset of batches of shape (batch_size, H, W, C), or of pairs.
@@ -303,6 +306,13 @@ def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic
     if not isinstance(batch_size, (int, np.integer)) or batch_size <= 0:
         raise ValueError(f"batch_size={batch_size!r}; expected a positive integer")
     _check_noise(input_noise, noise_kind)
+    if labels is not None:
+        labels = np.asarray(labels)
+        if labels.shape != (len(images),) or not np.issubdtype(labels.dtype, np.integer):
+            raise ValueError(f"labels has shape {labels.shape} and dtype {labels.dtype}; "
+                             f"expected {len(images)} integers")
+        if targets is not None or input_noise:
+            raise ValueError("labels cannot be combined with targets or input_noise")
     if input_noise and targets is not None:
         raise ValueError("input_noise makes the clean images the targets; do not also pass "
                          "targets")
@@ -313,6 +323,9 @@ def make_dataset(images, batch_size=128, shuffle=True, seed=0, binarize="dynamic
         if len(targets) != len(images):
             raise ValueError(f"targets has {len(targets)} images; expected {len(images)}")
         dataset = tf.data.Dataset.from_tensor_slices((images, targets))
+    elif labels is not None:
+        dataset = tf.data.Dataset.from_tensor_slices({"x": images,
+                                                      "label": labels.astype("int32")})
     else:
         dataset = tf.data.Dataset.from_tensor_slices(images)
     dataset = dataset.cache()
@@ -357,7 +370,12 @@ def _randomize_batch(batch, seed, binarize, input_noise, noise_kind="gaussian"):
         return tf.cast(noise < images, images.dtype)
 
     if binarize:
-        batch = (sample(batch[0]), sample(batch[1])) if isinstance(batch, tuple) else sample(batch)
+        if isinstance(batch, dict):
+            batch = {**batch, "x": sample(batch["x"])}
+        elif isinstance(batch, tuple):
+            batch = (sample(batch[0]), sample(batch[1]))
+        else:
+            batch = sample(batch)
     if input_noise:
         noise_seed = tf.stack([seed[0], seed[1] + 1])
         if noise_kind == "flip":

@@ -23,6 +23,7 @@ from vae_lib import data, likelihoods, models, networks, settings
 
 KINDS = ("vae", "autoencoder")
 NETWORKS = ("dense", "conv")
+DECODERS = ("mirror", "pixelcnn")
 DATASETS = ("mnist", "fashion_mnist")
 BINARIZATIONS = ("dynamic", "static", None)
 
@@ -63,6 +64,12 @@ DEFAULT_WHY = {
     "hidden_units": "two ReLU layers, 784 -> 512 -> 256 (the decoder mirrors them)",
     "filters": "stride-2 convolutions: 28x28 -> 14x14x32 -> 7x7x64 (chapter 7)",
     "dense_units": "one dense layer between the feature map and the latent heads",
+    "decoder": "the mirror image of the encoder",
+    "decoder_filters": "channels of the autoregressive decoder's masked convolutions",
+    "decoder_layers": "masked convolutions of the autoregressive decoder",
+    "conditional": "unconditional: the networks do not see the label",
+    "free_bits": "no free bits: every nat of KL costs",
+    "kl_warmup": "no KL annealing: the KL weight is beta from the first step",
     "likelihood": "Bernoulli pixels from logits: a real probability of binary images",
     "beta": "beta = 1: the loss is exactly the negative ELBO",
     "data": "MNIST digits, the seed article's data",
@@ -101,6 +108,15 @@ class Recipe:
         filters: conv networks: channels of the encoder's stride-2 convolutions (reversed in
             the decoder).
         dense_units: conv networks: the dense layer next to the feature map (0 for none).
+        decoder: ``"mirror"`` (the encoder's mirror image) or ``"pixelcnn"``
+            (``networks.pixelcnn_decoder``: autoregressive, chapter 11).
+        decoder_filters, decoder_layers: the PixelCNN decoder's channels and masked
+            convolutions.
+        conditional: the encoder and decoder also read the one-hot class label (a
+            conditional VAE, chapter 11).
+        free_bits: nats of KL per latent dimension that cost nothing (``models.VAE``).
+        kl_warmup: the share of the training steps over which the KL weight rises from 0
+            to beta (KL annealing; 0 for none).
         likelihood: ``"bernoulli"`` or a ``likelihoods.Gaussian``.
         beta: weight of the KL term (VAEs only).
         data: ``"mnist"`` or ``"fashion_mnist"``.
@@ -135,8 +151,14 @@ class Recipe:
     hidden_units: tuple = (512, 256)
     filters: tuple = (32, 64)
     dense_units: int = 256
+    decoder: str = "mirror"
+    decoder_filters: int = 32
+    decoder_layers: int = 3
+    conditional: bool = False
     likelihood: typing.Any = "bernoulli"
     beta: float = 1.0
+    free_bits: float = 0.0
+    kl_warmup: float = 0.0
     data: str = "mnist"
     classes: typing.Optional[tuple] = None
     train_images: ByMode = ByMode(quick=1_000, full=None)
@@ -180,7 +202,7 @@ class Recipe:
             if isinstance(value, ByMode):
                 value = {"quick": value.quick, "full": value.full}
             elif field.name == "likelihood":
-                value = likelihoods.get(value).get_config()
+                value = _likelihood_config(value)
             elif isinstance(value, tuple):
                 value = list(value)
             fields[field.name] = value
@@ -211,23 +233,35 @@ class Recipe:
             variational = self.kind == "vae"
             encoder, decoder = self._networks(variational)
             if variational:
+                warmup = int(round(self.kl_warmup * self.steps))
                 model = models.VAE(encoder, decoder, beta=self.beta, likelihood=self.likelihood,
-                                   seed=self.init_seed)
+                                   seed=self.init_seed, free_bits=self.free_bits,
+                                   kl_warmup_steps=warmup)
             else:
                 model = models.Autoencoder(encoder, decoder, likelihood=self.likelihood)
             model.compile(optimizer=keras.optimizers.Adam(self.learning_rate))
         return model
 
     def _networks(self, variational):
+        classes = 10 if self.conditional else None
         if self.network == "dense":
-            return (networks.dense_encoder(self.latent_dim, hidden_units=self.hidden_units,
-                                           variational=variational),
-                    networks.dense_decoder(self.latent_dim,
-                                           hidden_units=tuple(reversed(self.hidden_units))))
-        return (networks.conv_encoder(self.latent_dim, filters=self.filters,
-                                      dense_units=self.dense_units, variational=variational),
-                networks.conv_decoder(self.latent_dim, filters=tuple(reversed(self.filters)),
-                                      dense_units=self.dense_units))
+            encoder = networks.dense_encoder(self.latent_dim, hidden_units=self.hidden_units,
+                                             variational=variational, num_classes=classes)
+            decoder = networks.dense_decoder(self.latent_dim,
+                                             hidden_units=tuple(reversed(self.hidden_units)),
+                                             num_classes=classes)
+        else:
+            encoder = networks.conv_encoder(self.latent_dim, filters=self.filters,
+                                            dense_units=self.dense_units,
+                                            variational=variational, num_classes=classes)
+            decoder = networks.conv_decoder(self.latent_dim,
+                                            filters=tuple(reversed(self.filters)),
+                                            dense_units=self.dense_units, num_classes=classes)
+        if self.decoder == "pixelcnn":
+            decoder = networks.pixelcnn_decoder(self.latent_dim, filters=self.decoder_filters,
+                                                num_layers=self.decoder_layers,
+                                                num_classes=classes)
+        return encoder, decoder
 
     # --- showing ----------------------------------------------------------------------------
 
@@ -241,12 +275,15 @@ class Recipe:
                 continue
             if self.network == "conv" and field.name == "hidden_units":
                 continue
-            if self.kind == "autoencoder" and field.name == "beta":
+            if self.kind == "autoencoder" and field.name in ("beta", "free_bits", "kl_warmup"):
+                continue
+            if self.decoder != "pixelcnn" and field.name in ("decoder_filters",
+                                                              "decoder_layers"):
                 continue
             value = getattr(self, field.name)
             shown = str(value) if isinstance(value, ByMode) else _show(value)
             if field.name == "likelihood":
-                shown = repr(likelihoods.get(value))
+                shown = repr(likelihoods.get(value)) if not isinstance(value, str) else value
             if field.name == "budget":
                 shown += f" images = {self.steps:,} steps of {self.batch_size} (this mode)"
             reason = self.why.get(field.name, DEFAULT_WHY.get(field.name, ""))
@@ -277,10 +314,12 @@ def _check_recipe(recipe):
     if not isinstance(recipe.name, str) or not recipe.name.replace("_", "").isalnum():
         fail("name", "letters, digits and underscores")
     for field, allowed in (("kind", KINDS), ("network", NETWORKS), ("data", DATASETS),
-                           ("binarize", BINARIZATIONS)):
+                           ("binarize", BINARIZATIONS), ("decoder", DECODERS),
+                           ("conditional", (False, True))):
         if getattr(recipe, field) not in allowed:
             fail(field, f"one of {allowed}")
-    for field in ("latent_dim", "batch_size", "init_seed", "shuffle_seed", "dense_units"):
+    for field in ("latent_dim", "batch_size", "init_seed", "shuffle_seed", "dense_units",
+                  "decoder_filters", "decoder_layers"):
         value = getattr(recipe, field)
         minimum = 0 if field in ("init_seed", "shuffle_seed", "dense_units") else 1
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
@@ -299,6 +338,12 @@ def _check_recipe(recipe):
         fail("validation_fraction", "a number in (0, 1)")
     if not (isinstance(recipe.beta, (int, float)) and recipe.beta >= 0):
         fail("beta", "a number >= 0")
+    if not (isinstance(recipe.free_bits, (int, float)) and recipe.free_bits >= 0):
+        fail("free_bits", "a number of nats >= 0")
+    if not (isinstance(recipe.kl_warmup, (int, float)) and 0 <= recipe.kl_warmup <= 1):
+        fail("kl_warmup", "a share of the training steps in [0, 1]")
+    if recipe.kind == "autoencoder" and (recipe.free_bits or recipe.kl_warmup):
+        fail("free_bits" if recipe.free_bits else "kl_warmup", "0 for an autoencoder (no KL)")
     if recipe.noise_kind not in data.NOISE_KINDS:
         fail("noise_kind", f"one of {data.NOISE_KINDS}")
     if not (isinstance(recipe.input_noise, (int, float)) and recipe.input_noise >= 0
@@ -314,6 +359,11 @@ def _check_recipe(recipe):
     unknown = set(recipe.why) - {field.name for field in dataclasses.fields(Recipe)}
     if unknown:
         raise ValueError(f"recipe {recipe.name!r}: why names unknown fields {sorted(unknown)}")
+
+
+def _likelihood_config(likelihood):
+    """The likelihood's settings for the cache key (a fresh copy: some hold weights)."""
+    return likelihoods.get(likelihood).get_config()
 
 
 # --- data selection --------------------------------------------------------------------------

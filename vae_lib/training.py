@@ -184,6 +184,9 @@ def train_or_load(recipe, verbose=1, cache=True, callbacks=None, strategy=None):
                   num_logs=recipe.num_logs.value(), seed=recipe.shuffle_seed,
                   binarize=recipe.binarize, input_noise=recipe.input_noise,
                   noise_kind=recipe.noise_kind,
+                  labels=training_data.train_labels if recipe.conditional else None,
+                  validation_labels=(training_data.validation_labels if recipe.conditional
+                                     else None),
                   callbacks=callbacks, verbose=verbose, description=recipe.name)
     seconds = time.perf_counter() - start
     _check_finished(model, recipe, history)
@@ -197,7 +200,7 @@ def train_or_load(recipe, verbose=1, cache=True, callbacks=None, strategy=None):
 
 def fit(model, images, validation_images=None, steps=100, batch_size=128, num_logs=10, seed=0,
         binarize="dynamic", input_noise=0.0, callbacks=None, verbose=1, description="training",
-        steps_per_execution=None, noise_kind="gaussian"):
+        steps_per_execution=None, noise_kind="gaussian", labels=None, validation_labels=None):
     """Train ``model`` for a number of optimizer steps with Keras's ``fit`` (no caching).
 
     The training images are repeated and reshuffled as often as the steps need; ``fit`` runs
@@ -220,6 +223,7 @@ def fit(model, images, validation_images=None, steps=100, batch_size=128, num_lo
         description: the progress bar's label.
         steps_per_execution: batches per compiled call (speed only, chapter 7); None picks
             the largest divisor of the logging interval up to ``STEPS_PER_EXECUTION``.
+        labels, validation_labels: integer classes of the images, for a conditional model.
 
     Returns:
         dict of lists (one entry per logging point) with ``images_seen`` and the logs of
@@ -243,8 +247,10 @@ def fit(model, images, validation_images=None, steps=100, batch_size=128, num_lo
     if model.steps_per_execution != per_execution:
         model.steps_per_execution = per_execution
         model.train_function = model.test_function = model.predict_function = None
+    model.check_labels(labels, len(images))
     train = data.make_dataset(images, batch_size, shuffle=True, seed=seed, binarize=binarize,
-                              input_noise=input_noise, noise_kind=noise_kind, repeat=True)
+                              input_noise=input_noise, noise_kind=noise_kind, repeat=True,
+                              labels=labels)
     validation = None
     if validation_images is not None:
         validation_images = model.check_images(validation_images, "validation_images")
@@ -255,8 +261,9 @@ def fit(model, images, validation_images=None, steps=100, batch_size=128, num_lo
             validation_images, targets = (data.add_noise(validation_images, input_noise,
                                                          seed=seed + 2, kind=noise_kind),
                                           validation_images)
+        validation_labels = model.check_labels(validation_labels, len(validation_images))
         validation = data.make_dataset(validation_images, batch_size=500, shuffle=False,
-                                       binarize=None, targets=targets)
+                                       binarize=None, targets=targets, labels=validation_labels)
     progress = [_Progress(steps_per_log * num_logs, description)] if verbose else []
     try:
         with warnings.catch_warnings():
