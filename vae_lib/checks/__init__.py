@@ -25,3 +25,5 @@ from vae_lib.checks.densities import (  # noqa: F401
                                       log_normal,
                                       reparameterize,
 )
+from vae_lib.checks.evaluation import *  # noqa: E402,F401,F403  (chapter 7)
+from vae_lib.checks.latent_space import *  # noqa: E402,F401,F403  (chapter 8)
