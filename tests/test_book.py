@@ -47,17 +47,37 @@ def test_config_executes_with_a_training_sized_timeout_and_hides_tf_stderr():
         assert (ROOT / bib).exists(), f"bibliography {bib} missing"
 
 
-def test_publishing_workflow_builds_in_full_mode_and_deploys_pages():
+def test_publishing_workflow_tests_then_builds_in_full_mode_and_deploys_pages():
     workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "publish.yml").read_text())
-    build = workflow["jobs"]["build"]
+    jobs = workflow["jobs"]
+    # Nothing is deployed unless the pull-request check (.ci/run = make test) passes.
+    assert jobs["test"]["uses"] == "./.github/workflows/check.yml"
+    assert jobs["build"]["needs"] == "test" and jobs["deploy"]["needs"] == "build"
+    build = jobs["build"]
     assert build["env"]["VAE_BOOK_MODE"] == "full"
-    commands = " ".join(step.get("run", "") for step in build["steps"])
-    assert "pip install -r requirements.txt" in commands and "jupyter-book build ." in commands
-    uses = [step.get("uses", "") for job in workflow["jobs"].values() for step in job["steps"]]
+    commands = [step.get("run", "") for step in build["steps"]]
+    assert "make book" in commands
+    uses = [step.get("uses", "") for job in jobs.values() for step in job.get("steps", [])]
     assert any(use.startswith("actions/upload-pages-artifact") for use in uses)
     assert any(use.startswith("actions/deploy-pages") for use in uses)
-    cached = next(step for step in build["steps"] if step.get("uses", "").startswith("actions/cache"))
-    assert "~/.cache/vae_book" in cached["with"]["path"]
+    caches = [step for step in build["steps"] if step.get("uses", "").startswith("actions/cache")]
+    assert any("~/.cache/vae_book" in step["with"]["path"] for step in caches)
+
+
+def test_executed_notebooks_are_never_restored_from_another_library_version():
+    """jupyter-cache notices changed code cells only: its cache key must fingerprint vae_lib."""
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "publish.yml").read_text())
+    steps = workflow["jobs"]["build"]["steps"]
+    fingerprint = next(step for step in steps if step.get("id") == "library")
+    assert "hashFiles('vae_lib/**" in fingerprint["run"]
+    assert "requirements.txt" in fingerprint["run"]
+    notebooks = [step for step in steps if step.get("uses", "").startswith("actions/cache")
+                 and ".jupyter_cache" in step["with"]["path"]]
+    assert notebooks, "the executed-notebook cache is not restored at all"
+    for step in notebooks:
+        for field in ("key", "restore-keys"):
+            for key in str(step["with"].get(field, "")).splitlines():
+                assert "steps.library.outputs.hash" in key, f"{field} {key!r} crosses libraries"
 
 
 def test_binder_finds_the_offline_data_package():
