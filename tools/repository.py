@@ -28,7 +28,12 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "_config.yml"
 CELL_ID = "install-vae-lib"
 # Files, besides the chapters, whose text names the repository.
-TEXT_FILES = ("README.md", "pyproject.toml", "book/setup.md")
+TEXT_FILES = ("README.md", "pyproject.toml", "book/setup.md", "LICENSE-TEXT.md")
+# GitHub owners of other projects these files may link to (data sets, tools); any other
+# github.com/OWNER/NAME in TEXT_FILES must be the book's own repository.
+THIRD_PARTY_OWNERS = {"zalandoresearch", "rasbt", "executablebooks", "jupyter-book",
+                      "jupyterhub", "jupyter", "actions", "tensorflow", "keras-team", "d2l-ai",
+                      "you"}  # "you": the placeholder in "make repository URL=https://github.com/you/..."
 GITHUB_URL = re.compile(r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 BRANCH = re.compile(r"^[A-Za-z0-9_./-]+$")
 
@@ -110,16 +115,26 @@ def disagreements(root: pathlib.Path = ROOT) -> list[str]:
         if chapter_source(path) != expected:
             problems.append(f"{path.relative_to(root)}: install cell differs from the one "
                             f"written for {url}@{branch}")
+    owner_name = url.split("github.com/")[1]
     for name in TEXT_FILES:
         path = root / name
         if not path.exists():
             continue
         text = path.read_text(encoding="utf-8")
-        for other in sorted(set(re.findall(r"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_-]+",
-                                           text)) - {url}):
-            if other.split("/")[3] in ("jupyter-book", "executablebooks", "jupyterhub"):
-                continue   # links to tools the book uses, not to the book
-            problems.append(f"{name}: names {other}, but _config.yml says {url}")
+        named = {found.rstrip(".").removesuffix(".git") for found in
+                 re.findall(r"https://github\.com/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)", text)}
+        for other in sorted(named - {owner_name}):
+            if other.split("/")[0] not in THIRD_PARTY_OWNERS:
+                problems.append(f"{name}: names https://github.com/{other}, but _config.yml "
+                                f"says {url}")
+        # Launch links: mybinder.org/v2/gh/OWNER/NAME/BRANCH and Colab's github/OWNER/NAME/blob/BRANCH
+        for found in re.findall(r"mybinder\.org/v2/gh/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/"
+                                r"([^/?#\s)`>]+)", text) + re.findall(
+                r"colab\.research\.google\.com/github/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/blob/"
+                r"([^/?#\s)`>]+)", text):
+            if found != (owner_name, branch):
+                problems.append(f"{name}: a launch link names {found[0]}@{found[1]}, but "
+                                f"_config.yml says {owner_name}@{branch}")
     return problems
 
 

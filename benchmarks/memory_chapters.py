@@ -1,0 +1,180 @@
+"""Peak memory of every chapter, run top to bottom in a fresh kernel, as a learner runs it.
+
+    python benchmarks/memory_chapters.py --mode full               # every chapter (make memory)
+    python benchmarks/memory_chapters.py --mode quick --chapters 01_images_as_data
+
+Why: mybinder.org gives a session 1-2 GB of memory, and a kernel that goes over is killed.
+Each chapter runs in its own kernel (nbclient); one extra cell at the end asks the kernel for
+its peak resident set size (``getrusage``: the kernel's own maximum, and the largest of any
+child process it waited for), so the number is exact, not sampled. By default the weight cache
+is a fresh temporary folder, so training happens, as on a learner's first run (the worst
+case); ``--cache DIR`` reuses a cache. The row "(kernel with vae_lib imported)" is the floor
+every chapter starts from. A Jupyter server adds roughly 100 MB on top of the kernel.
+
+Writes benchmarks/memory_chapters.json (merged by chapter and mode, so a quick and a full run
+can sit side by side) and benchmarks/memory_chapters.md, the table book/setup.md includes.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import pathlib
+import platform
+import sys
+import tempfile
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+OUTPUT = ROOT / "benchmarks" / "memory_chapters.json"
+BASELINE = "(kernel with vae_lib imported)"
+MEASURE = """\
+import json as _json, resource as _resource, sys as _sys
+_scale = 1 if _sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
+print("VAE_BOOK_PEAK_RSS", _json.dumps({
+    "self": _resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss * _scale,
+    "children": _resource.getrusage(_resource.RUSAGE_CHILDREN).ru_maxrss * _scale}))
+"""
+
+
+def peak_rss(notebook_path, mode, cache, timeout=7200):
+    """Run one notebook in a fresh kernel; return its peak resident set size in bytes.
+
+    Args:
+        notebook_path: path of an .ipynb file; it runs with its own folder as working
+            directory and is not written to.
+        mode: "quick" or "full" (VAE_BOOK_MODE of the kernel).
+        cache: folder for trained weights (VAE_BOOK_CACHE of the kernel).
+        timeout: seconds allowed per cell.
+
+    Returns:
+        dict with ``peak_bytes`` (the larger of the kernel's own peak and its largest child's),
+        ``kernel_bytes``, ``children_bytes`` and ``seconds``.
+    """
+    import nbclient
+    import nbformat
+
+    if mode not in ("quick", "full"):
+        raise ValueError(f"mode={mode!r}; expected 'quick' or 'full'")
+    notebook_path = pathlib.Path(notebook_path)
+    notebook = nbformat.read(notebook_path, as_version=4)
+    notebook.cells.append(nbformat.v4.new_code_cell(MEASURE))
+    saved = {name: os.environ.get(name) for name in ("VAE_BOOK_MODE", "VAE_BOOK_CACHE")}
+    os.environ.update(VAE_BOOK_MODE=mode, VAE_BOOK_CACHE=str(cache))
+    try:
+        start = time.perf_counter()
+        nbclient.NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(notebook_path.parent)}}
+                                ).execute()
+        seconds = time.perf_counter() - start
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+    text = "".join(output.get("text", "") for output in notebook.cells[-1].outputs)
+    line = next((line for line in text.splitlines() if line.startswith("VAE_BOOK_PEAK_RSS")),
+                None)
+    if line is None:
+        raise RuntimeError(f"{notebook_path.name}: the measuring cell printed {text!r}")
+    usage = json.loads(line.split(" ", 1)[1])
+    return {"peak_bytes": max(usage["self"], usage["children"]),
+            "kernel_bytes": usage["self"], "children_bytes": usage["children"],
+            "seconds": round(seconds, 1)}
+
+
+def baseline_notebook(folder):
+    """A one-cell notebook that only imports vae_lib (and so TensorFlow and Keras)."""
+    import nbformat
+
+    path = pathlib.Path(folder) / "baseline.ipynb"
+    notebook = nbformat.v4.new_notebook()
+    notebook.cells.append(nbformat.v4.new_code_cell("import vae_lib, keras, tensorflow"))
+    nbformat.write(notebook, path)
+    return path
+
+
+def merge(previous, rows):
+    """Rows keyed by (chapter, mode); a new measurement replaces an old one."""
+    merged = {(row["chapter"], row["mode"]): row for row in previous}
+    merged.update({(row["chapter"], row["mode"]): row for row in rows})
+    return sorted(merged.values(), key=lambda row: (row["chapter"] != BASELINE, row["chapter"],
+                                                      row["mode"]))
+
+
+def markdown(rows):
+    """The table book/setup.md includes: one row per chapter, one column per mode."""
+    chapters = []
+    for row in rows:
+        if row["chapter"] not in chapters:
+            chapters.append(row["chapter"])
+    by_key = {(row["chapter"], row["mode"]): row for row in rows}
+
+    def cell(chapter, mode):
+        row = by_key.get((chapter, mode))
+        if row is None:
+            return "not measured"
+        return f"{row['peak_bytes'] / 2**20:,.0f} MiB"
+
+    lines = ["| chapter | full mode, peak | quick mode, peak |", "|---|---:|---:|"]
+    lines += [f"| {chapter} | {cell(chapter, 'full')} | {cell(chapter, 'quick')} |"
+              for chapter in chapters]
+    dates = sorted({row["date"][:10] for row in rows})
+    lines += ["", "Peak resident memory of the kernel running the chapter top to bottom from an "
+              "empty weight cache (so including training), measured with "
+              "`benchmarks/memory_chapters.py` "
+              f"({', '.join(dates) if dates else 'no run yet'}). "
+              "A Jupyter server adds about 100 MB; mybinder.org allows 1-2 GB per session."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--mode", default="full", choices=["quick", "full"])
+    parser.add_argument("--chapters", default="", help="comma-separated stems (default: all)")
+    parser.add_argument("--cache", default=None,
+                        help="weight cache folder (default: a fresh temporary one, so the "
+                             "chapters train as on a first run)")
+    parser.add_argument("--no-baseline", action="store_true",
+                        help="skip the kernel-with-vae_lib-imported row")
+    parser.add_argument("--output", default=str(OUTPUT),
+                        help="JSON file; the Markdown table is written next to it (.md)")
+    arguments = parser.parse_args(argv)
+    wanted = set(filter(None, arguments.chapters.split(",")))
+    paths = [path for path in sorted((ROOT / "chapters").glob("*.ipynb"))
+             if not wanted or path.stem in wanted]
+    unknown = wanted - {path.stem for path in paths}
+    if unknown:
+        parser.error(f"no such chapters: {sorted(unknown)}")
+    output = pathlib.Path(arguments.output)
+    rows = []
+    with tempfile.TemporaryDirectory() as scratch:
+        cache = arguments.cache or os.path.join(scratch, "cache")
+        jobs = [(path.stem, path) for path in paths]
+        if not arguments.no_baseline:
+            jobs.insert(0, (BASELINE, baseline_notebook(scratch)))
+        for name, path in jobs:
+            load_before = os.getloadavg()[0]
+            result = peak_rss(path, arguments.mode, cache)
+            row = {"chapter": name, "mode": arguments.mode, **result,
+                   "load_before": round(load_before, 2),
+                   "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                       timespec="seconds"),
+                   "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
+                              f"Python {platform.python_version()}",
+                   "mnist_file": os.environ.get("VAE_BOOK_MNIST", "")}
+            rows.append(row)
+            print(f"{name:40s} {arguments.mode:5s} peak {result['peak_bytes'] / 2**20:8,.0f} MiB"
+                  f"  ({result['seconds']:.0f} s)", flush=True)
+    previous = json.loads(output.read_text()) if output.exists() else []
+    merged = merge(previous, rows)
+    output.write_text(json.dumps(merged, indent=1) + "\n")
+    output.with_suffix(".md").write_text(markdown(merged))
+    print(f"wrote {output} and {output.with_suffix('.md')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
