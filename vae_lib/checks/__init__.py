@@ -27,3 +27,6 @@ from vae_lib.checks.densities import (  # noqa: F401
 )
 from vae_lib.checks.evaluation import *  # noqa: E402,F401,F403  (chapter 7)
 from vae_lib.checks.latent_space import *  # noqa: E402,F401,F403  (chapter 8)
+from vae_lib.checks.pca import *  # noqa: E402,F401,F403  (chapter 1)
+from vae_lib.checks.autoencoders import *  # noqa: E402,F401,F403  (chapter 2)
+from vae_lib.checks.latent_models import *  # noqa: E402,F401,F403  (chapter 3)
