@@ -193,6 +193,9 @@ def test_format_problems_name_what_is_missing():
     assert any("'no_such_checker' is not in vae_lib.checks" in p for p in problems)
     assert any("defines 'my_kl'" in p for p in problems)
     assert any("no wrong versions" in p for p in problems)
+    chapter.cells[1].source += "\nfrom vae_lib.distributions import log_bernoulli as my_log_bernoulli"
+    assert any("cell 1 outside the answer key defines 'my_log_bernoulli'" in p
+               for p in coursework.format_problems(chapter))
     del chapter.cells[6].metadata["grading"]
     assert "ch99-ex-kl" in coursework.format_problems(chapter)[0]
 

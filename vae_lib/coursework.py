@@ -412,7 +412,8 @@ def answer_key(notebook):
         bound, used = _bound_and_used(_source(cell))
         if index in solution or (bound and bound & needed):
             keep.add(index)
-            needed = (needed - (bound or set())) | (used or set())
+            # names the cell reads but binds itself are its own (a rare `x = x + 1` is lost)
+            needed = (needed - (bound or set())) | ((used or set()) - (bound or set()))
     result = nbformat.v4.new_notebook(metadata=copy.deepcopy(notebook.metadata))
     result.cells = [nbformat.v4.new_code_cell(_source(notebook.cells[index]))
                     for index in sorted(keep)]
@@ -423,10 +424,10 @@ def format_problems(notebook):
     """What breaks the exercise format in a chapter, in words (an empty list if nothing).
 
     Checks that every exercise has ``grading`` metadata, that every coding exercise names a
-    checker that exists in ``vae_lib.checks`` and a function that its answer key defines, that
-    the answer key does not print checker verdicts of a deliberately wrong version (it may not
-    call a checker on anything but the function), and that there are at least two coding
-    exercises.
+    checker that exists in ``vae_lib.checks`` and a function that its answer key defines and
+    no other code cell of the chapter defines (else an untouched copy would pass), that the
+    answer key runs no deliberately wrong version (it may call the checker on the function
+    only), and that there are at least two coding exercises.
 
     Args:
         notebook: a chapter.
@@ -442,9 +443,17 @@ def format_problems(notebook):
     except ValueError as error:
         return [str(error)]
     problems = []
+    in_key = {index for indices in by_label.values() for index in indices}
     for exercise in graded:
         if exercise.kind == "manual":
             continue
+        elsewhere = [index for index, cell in enumerate(notebook.cells)
+                     if cell.cell_type == "code" and index not in in_key
+                     and defines(_source(cell), exercise.function)]
+        if elsewhere:
+            problems.append(f"{exercise.label}: cell {elsewhere[0]} outside the answer key "
+                            f"defines {exercise.function!r}, so an untouched student copy "
+                            "would pass; give the exercise's function another name")
         if not callable(getattr(checks, exercise.checker, None)):
             problems.append(f"{exercise.label}: checker {exercise.checker!r} is not in "
                             "vae_lib.checks")
@@ -468,8 +477,8 @@ def format_problems(notebook):
 
 def _print_rows(rows, totals):
     for row in rows:
-        points = f"{row['points']}/{row['max_points']}" if row["points"] != "" else \
-            f"-/{row['max_points']}"
+        points = f"{row['points'] if row['points'] != '' else '-'}/{row['max_points']}" \
+            if row["max_points"] != "" else "-"
         print(f"{row['notebook']:<32} {row['exercise'] or '-':<30} {row['status']:<10} "
               f"{points:<7} {row['message']}")
     for total in totals:
