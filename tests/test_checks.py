@@ -118,7 +118,8 @@ HANDS_IN_LIBRARY = [
     (checks.log_bernoulli, functools.partial(distributions.log_bernoulli),
      "is vae_lib.distributions.log_bernoulli"),
     (checks.log_bernoulli, tf_function_wrapper, "calls vae_lib.distributions.log_bernoulli"),
-    (checks.log_bernoulli, wrapper_that_crashes_after, "calls vae_lib.distributions.log_bernoulli"),
+    (checks.log_bernoulli, wrapper_that_crashes_after,
+     "calls vae_lib.distributions.log_bernoulli"),
     (checks.log_normal, COPY_OF_LOG_NORMAL, "is vae_lib.distributions.log_normal"),
     (checks.log_normal, lambda x, m, v: likelihoods.Gaussian(1.0, None).log_prob(x, m) * 0
      + distributions.log_normal(x, m, v), "calls vae_lib.distributions.log_normal"),

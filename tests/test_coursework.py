@@ -24,7 +24,8 @@ NOT_CONVERTED = {
 def notebook(*cells, kernel=True):
     made = []
     for kind, source, *extra in cells:
-        cell = (nbformat.v4.new_markdown_cell if kind == "md" else nbformat.v4.new_code_cell)(source)
+        new_cell = nbformat.v4.new_markdown_cell if kind == "md" else nbformat.v4.new_code_cell
+        cell = new_cell(source)
         for item in extra:
             if isinstance(item, dict):
                 cell.metadata.update(item)
@@ -193,7 +194,8 @@ def test_format_problems_name_what_is_missing():
     assert any("'no_such_checker' is not in vae_lib.checks" in p for p in problems)
     assert any("defines 'my_kl'" in p for p in problems)
     assert any("no wrong versions" in p for p in problems)
-    chapter.cells[1].source += "\nfrom vae_lib.distributions import log_bernoulli as my_log_bernoulli"
+    chapter.cells[1].source += ("\nfrom vae_lib.distributions import "
+                                "log_bernoulli as my_log_bernoulli")
     assert any("cell 1 outside the answer key defines 'my_log_bernoulli'" in p
                for p in coursework.format_problems(chapter))
     del chapter.cells[6].metadata["grading"]

@@ -54,8 +54,9 @@ SOLUTION_LABEL = re.compile(r"^\s*`{3,}\s*\{solution(?:-start)?\}[ \t]*(\S+)", r
 LABEL = re.compile(r"^\s*:label:\s*(\S+)", re.MULTILINE)
 HEADING = re.compile(r"^#{1,6}\s", re.MULTILINE)
 # A fenced python block inside an exercise (its fence is shorter than the directive's).
-SCAFFOLD = re.compile(r"^([ \t]*)(`{3,}|~{3,})[ \t]*(?:python|ipython3?)[ \t]*\n(.*?)^\1\2[ \t]*$\n?",
-                      re.MULTILINE | re.DOTALL)
+SCAFFOLD = re.compile(
+    r"^([ \t]*)(`{3,}|~{3,})[ \t]*(?:python|ipython3?)[ \t]*\n(.*?)^\1\2[ \t]*$\n?",
+    re.MULTILINE | re.DOTALL)
 ANSWER_TEXT = "*Your answer here.*"
 ANSWER_CODE = "# Your code here. Run the checker named in the exercise to test it.\n"
 

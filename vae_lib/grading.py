@@ -153,7 +153,8 @@ def _tampered():
         owner = module
         for part in name.split("."):
             owner = vars(owner).get(part) if owner is not None else None
-        if owner is not value or (code is not None and getattr(owner, "__code__", None) is not code):
+        replaced_code = code is not None and getattr(owner, "__code__", None) is not code
+        if owner is not value or replaced_code:
             changed.append(f"{module_name}.{name}")
     return changed
 
