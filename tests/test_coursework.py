@@ -16,8 +16,7 @@ CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 # keys that run wrong versions). Remove a chapter from this list when it is converted.
 NOT_CONVERTED = {
     "01_images_as_data", "02_autoencoders", "03_latent_variable_models", "04_the_elbo",
-    "05_the_reparameterization_trick", "06_a_dense_vae", "07_convolutional_vae",
-    "08_visualizing_the_latent_space",
+    "05_the_reparameterization_trick", "06_a_dense_vae",
 }
 
 
