@@ -518,6 +518,13 @@ register(Recipe(
     budget=DENSE_BUDGET,
     why={**_AE_WHY, "latent_dim": "the same 16 numbers as the VAE it is compared with"}))
 
+register(Recipe(
+    name="ch06_dense_vae_beta0", chapter=6, latent_dim=16, beta=0.0,
+    summary="the 16-D dense VAE trained without the KL term (chapter 6's beta = 0 exercise)",
+    budget=DENSE_BUDGET,
+    why={"beta": "beta = 0: the loss is the reconstruction alone; the KL is still logged, to "
+                 "see what the KL term does by taking it away"}))
+
 _CONV_WHY = {
     "network": "the seed article's architecture done right: stride-2 convolutions down, "
                "transposed convolutions up, logits out (chapter 7)",
