@@ -10,6 +10,10 @@
 SHELL := /bin/bash
 VENV ?= .venv
 BIN := $(VENV)/bin
+# Extra options for `python -m venv`. CI sets --system-site-packages so that packages already
+# installed in its image satisfy requirements.txt (pip still checks every pin and installs
+# whatever is missing or at another version into .venv).
+VENV_FLAGS ?=
 # Where `make book` writes: the site is $(BOOK_OUT)/_build/html. It is kept apart from
 # _build/html, which `make test` fills with the quick-mode site that the site tests read.
 BOOK_OUT ?= _build/book
@@ -61,7 +65,7 @@ $(BIN)/python:
 	  echo "make: $(PYTHON) cannot create virtual environments (no ensurepip)." >&2; \
 	  echo "  Debian/Ubuntu: sudo apt-get install python3.11-venv (or python3-venv)" >&2; \
 	  exit 1; }
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
 
 $(VENV)/.installed: requirements.txt requirements-learners.txt pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -r requirements.txt

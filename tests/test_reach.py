@@ -319,7 +319,7 @@ def test_pull_requests_run_ci_in_debian_with_python_3_11():
 def test_ci_runs_the_readme_test_command():
     lines = [line.strip() for line in (ROOT / ".ci" / "run").read_text().splitlines()
              if line.strip() and not line.strip().startswith("#")]
-    assert "make test" in lines
+    assert any(line.split()[:2] == ["make", "test"] for line in lines), lines
     assert os.access(ROOT / ".ci" / "run", os.X_OK)
 
 
@@ -364,7 +364,8 @@ def test_make_test_builds_the_quick_site_with_warnings_as_errors_then_runs_pytes
     assert "--path-output" not in lines[build], "the site tests read _build/html"
     assert "VAE_BOOK_MODE=quick" in lines[tests]
     assert f"{tmp_path}/venv/bin/python -m pip install -r requirements.txt" in dry.stdout
-    assert f"{sys.executable} -m venv {tmp_path}/venv" in dry.stdout
+    assert re.search(rf"{re.escape(sys.executable)} -m venv +{re.escape(str(tmp_path))}/venv",
+                     dry.stdout)
 
 
 def test_make_book_builds_full_mode_apart_from_the_test_site(tmp_path):
