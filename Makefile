@@ -27,6 +27,10 @@ PYTHON ?= $(shell for candidate in python3.11 python3; do \
 	{ command -v $$candidate; break; }; done)
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# Tools run as modules of the venv's Python, so they work whether their console scripts are in
+# .venv/bin or (with --system-site-packages) elsewhere; jupyter-book has no `python -m`.
+JUPYTER_BOOK := $(BIN)/python -c \
+	'import sys; from jupyter_book.cli.main import main; sys.exit(main())'
 
 .PHONY: help book test quick lab install system-packages repository memory clean distclean
 
@@ -36,7 +40,7 @@ help:
 	@echo "                 builds re-run only changed chapters). BOOK_MODE=quick for a preview."
 	@echo "make test        build the quick-mode website (_build/html) and run pytest"
 	@echo "make quick       only the quick-mode website, at _build/html (a few minutes)"
-	@echo "make lab         open the chapters in JupyterLab (VAE_BOOK_MODE=quick make lab for quick mode)"
+	@echo "make lab         open the chapters in JupyterLab (VAE_BOOK_MODE=quick make lab: quick)"
 	@echo "make install     create $(VENV) with Python 3.11 and install requirements.txt"
 	@echo "make system-packages  install the optional Debian packages of apt.txt that apt has"
 	@echo "make repository URL=https://github.com/you/fork [BRANCH=main]"
@@ -60,7 +64,7 @@ $(BIN)/python:
 	fi
 	@$(PYTHON) -c 'import sys; v = sys.version_info[:2]; \
 	  v >= (3, 11) or sys.exit("make: $(PYTHON) is Python %d.%d; the book needs 3.11" % v); \
-	  v == (3, 11) or print("make: note: $(PYTHON) is Python %d.%d; the book is tested with 3.11" % v)'
+	  v == (3, 11) or print("make: note: $(PYTHON) is Python %d.%d; tested with 3.11" % v)'
 	@$(PYTHON) -c 'import ensurepip, venv' 2>/dev/null || { \
 	  echo "make: $(PYTHON) cannot create virtual environments (no ensurepip)." >&2; \
 	  echo "  Debian/Ubuntu: sudo apt-get install python3.11-venv (or python3-venv)" >&2; \
@@ -107,7 +111,7 @@ system-packages:
 
 book: install system-packages
 	@start=$$(date +%s); \
-	VAE_BOOK_MODE=$(BOOK_MODE) $(BIN)/jupyter-book build . --path-output $(BOOK_OUT) \
+	VAE_BOOK_MODE=$(BOOK_MODE) $(JUPYTER_BOOK) build . --path-output $(BOOK_OUT) \
 	  -W -n --keep-going && \
 	test -f $(BOOK_OUT)/_build/html/index.html && \
 	echo "" && \
@@ -116,7 +120,7 @@ book: install system-packages
 	     "$(BIN)/python -m http.server -d $(BOOK_OUT)/_build/html"
 
 quick: install system-packages
-	VAE_BOOK_MODE=quick $(BIN)/jupyter-book build . -W -n --keep-going
+	VAE_BOOK_MODE=quick $(JUPYTER_BOOK) build . -W -n --keep-going
 	@test -f _build/html/index.html
 	@echo "The quick-mode website is at $(abspath _build/html)/index.html"
 
@@ -124,7 +128,7 @@ test: quick
 	VAE_BOOK_MODE=quick $(BIN)/python -m pytest
 
 lab: install
-	$(BIN)/jupyter lab chapters/
+	$(BIN)/python -m jupyterlab chapters/
 
 memory: install
 	$(BIN)/python benchmarks/memory_chapters.py --mode full

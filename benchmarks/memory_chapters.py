@@ -121,11 +121,11 @@ def markdown(rows):
     lines += [f"| {chapter} | {cell(chapter, 'full')} | {cell(chapter, 'quick')} |"
               for chapter in chapters]
     dates = sorted({row["date"][:10] for row in rows})
-    lines += ["", "Peak resident memory of the kernel running the chapter top to bottom from an "
-              "empty weight cache (so including training), measured with "
-              "`benchmarks/memory_chapters.py` "
-              f"({', '.join(dates) if dates else 'no run yet'}). "
-              "A Jupyter server adds about 100 MB; mybinder.org allows 1-2 GB per session."]
+    lines += ["", ("Peak resident memory of the kernel running the chapter top to bottom from an "
+                   "empty weight cache (so including training), measured with "
+                   "`benchmarks/memory_chapters.py` "
+                   f"({', '.join(dates) if dates else 'no run yet'}). "
+                   "A Jupyter server adds about 100 MB; mybinder.org allows 1-2 GB per session.")]
     return "\n".join(lines) + "\n"
 
 
@@ -160,7 +160,7 @@ def main(argv=None):
             result = peak_rss(path, arguments.mode, cache)
             row = {"chapter": name, "mode": arguments.mode, **result,
                    "load_before": round(load_before, 2),
-                   "date": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                   "date": datetime.datetime.now(datetime.UTC).isoformat(
                        timespec="seconds"),
                    "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
                               f"Python {platform.python_version()}",

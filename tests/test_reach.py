@@ -31,8 +31,8 @@ from packaging.version import Version
 ROOT = pathlib.Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
-import memory_chapters  # noqa: E402
-import repository  # noqa: E402
+import memory_chapters
+import repository
 
 # What the brief of issue 14 says learners need, as PyPI names.
 LEARNER_PACKAGES = {"tensorflow", "keras", "numpy", "scipy", "matplotlib", "scikit-learn",
@@ -284,8 +284,9 @@ def test_one_command_points_every_place_at_a_fork(tmp_path):
     for path in repository.chapters(root):
         before = json.loads((ROOT / "chapters" / path.name).read_text())["cells"]
         after = json.loads(path.read_text())["cells"]
-        differing = [b.get("id") for b, a in zip(before, after) if a != b]
-        assert differing == [repository.CELL_ID] and len(before) == len(after)
+        first_code = next(i for i, cell in enumerate(before) if cell["cell_type"] == "code")
+        differing = [i for i, (b, a) in enumerate(zip(before, after)) if a != b]
+        assert differing == [first_code] and len(before) == len(after)
 
 
 def test_a_chapter_that_disagrees_is_reported(tmp_path):
@@ -341,7 +342,7 @@ def make(*arguments, env=None, cwd=ROOT):
     if executable is None:
         pytest.skip("GNU make is not installed")
     return subprocess.run([executable, "--no-print-directory", *arguments], cwd=cwd,
-                          capture_output=True, text=True, timeout=120,
+                          check=False, capture_output=True, text=True, timeout=120,
                           env={**os.environ, **(env or {})})
 
 
@@ -357,7 +358,8 @@ def test_make_test_builds_the_quick_site_with_warnings_as_errors_then_runs_pytes
     dry = make("-n", "test", f"VENV={tmp_path}/venv", f"PYTHON={sys.executable}")
     assert dry.returncode == 0, dry.stderr
     lines = dry.stdout.splitlines()
-    build = next(i for i, line in enumerate(lines) if "jupyter-book build ." in line)
+    build = next(i for i, line in enumerate(lines)
+                 if "jupyter_book" in line and " build . " in line)
     tests = next(i for i, line in enumerate(lines) if "-m pytest" in line)
     assert build < tests
     assert "VAE_BOOK_MODE=quick" in lines[build] and "-W" in lines[build].split()
@@ -371,7 +373,8 @@ def test_make_test_builds_the_quick_site_with_warnings_as_errors_then_runs_pytes
 def test_make_book_builds_full_mode_apart_from_the_test_site(tmp_path):
     dry = make("-n", "book", f"VENV={tmp_path}/venv", f"PYTHON={sys.executable}")
     assert dry.returncode == 0, dry.stderr
-    build = next(line for line in dry.stdout.splitlines() if "jupyter-book build ." in line)
+    build = next(line for line in dry.stdout.splitlines()
+                 if "jupyter_book" in line and " build . " in line)
     assert "VAE_BOOK_MODE=full" in build and "--path-output _build/book" in build
     assert "_build/book/_build/html/index.html" in dry.stdout  # it says where the site is
     published = workflow("publish.yml")["jobs"]["build"]["steps"]

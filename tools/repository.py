@@ -26,14 +26,13 @@ import yaml
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "_config.yml"
-CELL_ID = "install-vae-lib"
 # Files, besides the chapters, whose text names the repository.
 TEXT_FILES = ("README.md", "pyproject.toml", "book/setup.md", "LICENSE-TEXT.md")
 # GitHub owners of other projects these files may link to (data sets, tools); any other
 # github.com/OWNER/NAME in TEXT_FILES must be the book's own repository.
 THIRD_PARTY_OWNERS = {"zalandoresearch", "rasbt", "executablebooks", "jupyter-book",
                       "jupyterhub", "jupyter", "actions", "tensorflow", "keras-team", "d2l-ai",
-                      "you"}  # "you": the placeholder in "make repository URL=https://github.com/you/..."
+                      "you"}  # the placeholder in "make repository URL=https://github.com/you/..."
 GITHUB_URL = re.compile(r"^https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 BRANCH = re.compile(r"^[A-Za-z0-9_./-]+$")
 
@@ -72,10 +71,12 @@ def install_cell_source(url: str, branch: str) -> str:
 
 
 def _install_cell(notebook: dict, path: pathlib.Path) -> dict:
+    """The first code cell, which must be the hidden (``remove-cell``) install cell."""
     code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    if not code or code[0].get("id") != CELL_ID:
-        raise ValueError(f"{path.name}: the first code cell must have id {CELL_ID!r} "
-                         f"(the hidden cell that installs vae_lib)")
+    if not code or "remove-cell" not in code[0].get("metadata", {}).get("tags", []):
+        raise ValueError(f"{path.name}: the first code cell must be the hidden cell that "
+                         f"installs vae_lib (tag remove-cell); write it with "
+                         f"`python tools/repository.py write-chapters`")
     return code[0]
 
 
@@ -127,7 +128,7 @@ def disagreements(root: pathlib.Path = ROOT) -> list[str]:
             if other.split("/")[0] not in THIRD_PARTY_OWNERS:
                 problems.append(f"{name}: names https://github.com/{other}, but _config.yml "
                                 f"says {url}")
-        # Launch links: mybinder.org/v2/gh/OWNER/NAME/BRANCH and Colab's github/OWNER/NAME/blob/BRANCH
+        # Launch links: mybinder.org/v2/gh/OWNER/NAME/BRANCH, Colab's github/OWNER/NAME/blob/BRANCH
         for found in re.findall(r"mybinder\.org/v2/gh/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/"
                                 r"([^/?#\s)`>]+)", text) + re.findall(
                 r"colab\.research\.google\.com/github/([A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+)/blob/"
