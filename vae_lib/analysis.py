@@ -15,6 +15,7 @@ Introduced in chapter 9.
 """
 
 import bz2
+import functools
 import io
 import lzma
 import math
@@ -27,6 +28,23 @@ from vae_lib import evaluation, models
 
 COMPRESSORS = ("png", "zlib", "bz2", "lzma")
 CLASSIFIERS = ("logistic", "knn")
+# Threads of scikit-learn's BLAS and OpenMP here. OpenBLAS threads spin while they wait: on the
+# book's busy 2-core machine (other work on the cores), 2 threads made chapter 9's PCA fits 3
+# times and a logistic regression on pixels 20 times slower than 1 thread. An idle machine
+# may gain a little from more threads: raise this number there.
+BLAS_THREADS = 1
+
+
+def _blas_limited(function):
+    """Run ``function`` with at most ``BLAS_THREADS`` BLAS/OpenMP threads (threadpoolctl)."""
+    @functools.wraps(function)
+    def limited(*args, **kwargs):
+        from threadpoolctl import threadpool_limits
+
+        with threadpool_limits(limits=BLAS_THREADS):
+            return function(*args, **kwargs)
+
+    return limited
 
 
 # --- checking inputs ------------------------------------------------------------------------
@@ -211,6 +229,7 @@ def reconstruction_error(model, images, batch_size=1024):
     return np.sum((images.astype("float64") - rebuilt) ** 2, axis=(1, 2, 3))
 
 
+@_blas_limited
 def fit_pca(images, num_components, seed=0):
     """Fit scikit-learn's PCA (randomized SVD, seeded) to flattened images.
 
@@ -238,6 +257,7 @@ def fit_pca(images, num_components, seed=0):
     return PCA(num_components, svd_solver="randomized", random_state=seed).fit(flat)
 
 
+@_blas_limited
 def pca_reconstruction_error(pca, images):
     """Squared error between each image and its PCA reconstruction, summed over pixels.
 
@@ -258,6 +278,7 @@ def pca_reconstruction_error(pca, images):
     return np.sum((flat - rebuilt) ** 2, axis=1)
 
 
+@_blas_limited
 def latent_density_score(train_codes, codes, num_components=10, seed=0):
     """-log density of each code under a Gaussian mixture fitted to the training codes.
 
@@ -375,6 +396,7 @@ def ood_score(negative_log_likelihoods, code_lengths):
 
 # --- few labels and similarity search ----------------------------------------------------------
 
+@_blas_limited
 def precision_at_k(query_features, query_labels, database_features, database_labels, k=10):
     """Share of each query's k nearest database items (Euclidean) that have its label.
 
@@ -409,6 +431,7 @@ def precision_at_k(query_features, query_labels, database_features, database_lab
     return np.mean(database_labels[neighbours] == query_labels[:, None], axis=1)
 
 
+@_blas_limited
 def nearest_neighbours(query_features, database_features, k=10):
     """Indices of the k nearest database rows (Euclidean) of every query: (N, k), nearest
     first. Introduced in chapter 9 (for figures of neighbours)."""
@@ -462,6 +485,7 @@ def _classifier(name, labels_per_class):
     return KNeighborsClassifier(n_neighbors=1 if labels_per_class == 1 else 5)
 
 
+@_blas_limited
 def few_label_errors(train_features, train_labels, test_features, test_labels,
                      labels_per_class, classifier="logistic", draws=5, seed=0):
     """Test error of a classifier trained on a few labelled images, over random draws.
