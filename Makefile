@@ -27,6 +27,13 @@ PYTHON ?= $(shell for candidate in python3.11 python3; do \
 	{ command -v $$candidate; break; }; done)
 
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
+# A venv made with --system-site-packages sees the base Python's packages but not their
+# Jupyter data (share/jupyter), where JupyterLab's widget renderer lives; without it widgets
+# show as text. Point JUPYTER_PATH there too, for such a venv only (read from pyvenv.cfg).
+JUPYTER_ENV = $(shell grep -qs '^include-system-site-packages = true' $(VENV)/pyvenv.cfg && \
+	$(BIN)/python -c 'import os, sys; \
+	print("JUPYTER_PATH=" + os.pathsep.join(filter(None, [os.environ.get("JUPYTER_PATH"), \
+	os.path.join(sys.base_prefix, "share", "jupyter")])))')
 # Tools run as modules of the venv's Python, so they work whether their console scripts are in
 # .venv/bin or (with --system-site-packages) elsewhere; jupyter-book has no `python -m`.
 JUPYTER_BOOK := $(BIN)/python -c \
@@ -125,10 +132,10 @@ quick: install system-packages
 	@echo "The quick-mode website is at $(abspath _build/html)/index.html"
 
 test: quick
-	VAE_BOOK_MODE=quick $(BIN)/python -m pytest
+	$(JUPYTER_ENV) VAE_BOOK_MODE=quick $(BIN)/python -m pytest
 
 lab: install
-	$(BIN)/python -m jupyterlab chapters/
+	$(JUPYTER_ENV) $(BIN)/python -m jupyterlab chapters/
 
 memory: install
 	$(BIN)/python benchmarks/memory_chapters.py --mode full

@@ -191,10 +191,16 @@ def test_live_explorer_redraws_when_a_slider_moves(lab, browser):
         image = cell.locator(".jp-OutputArea-output img").first
         handle = cell.locator(".widget-slider .noUi-handle").first
         readout = cell.locator(".widget-slider .widget-readout").first
-        image.wait_for(state="visible")
-        handle.wait_for(state="visible")
-        handle.scroll_into_view_if_needed()
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        try:
+            image.wait_for(state="visible")
+            handle.wait_for(state="visible")
+        except Exception:
+            page.screenshot(path=SCREENSHOTS / "jupyterlab_failure.png")
+            shown = cell.locator(".jp-OutputArea").inner_text()[:1500]
+            pytest.fail(f"the explorer's image or slider never appeared; the cell shows "
+                        f"{shown!r} (screenshot {SCREENSHOTS / 'jupyterlab_failure.png'})")
+        handle.scroll_into_view_if_needed()
         before, value_before = image.screenshot(), readout.inner_text()
         (SCREENSHOTS / "jupyterlab_explorer_before.png").write_bytes(before)
 

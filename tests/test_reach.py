@@ -370,6 +370,22 @@ def test_make_test_builds_the_quick_site_with_warnings_as_errors_then_runs_pytes
                      dry.stdout)
 
 
+@pytest.mark.parametrize("system_site", [True, False])
+def test_jupyter_finds_the_widget_renderer_of_a_system_site_venv(tmp_path, system_site):
+    """Such a venv sees the base Python's packages but not its share/jupyter (JupyterLab then
+    showed the explorer as text: the JupyterLab test caught it)."""
+    venv = tmp_path / "venv"
+    (venv / "bin").mkdir(parents=True)
+    (venv / "bin" / "python").symlink_to(sys.executable)
+    (venv / "pyvenv.cfg").write_text(
+        f"include-system-site-packages = {'true' if system_site else 'false'}\n")
+    dry = make("-n", "test", f"VENV={venv}", f"PYTHON={sys.executable}",
+               env={"JUPYTER_PATH": ""})
+    line = next(line for line in dry.stdout.splitlines() if "-m pytest" in line)
+    base = os.path.join(sys.base_prefix, "share", "jupyter")
+    assert (f"JUPYTER_PATH={base}" in line) == system_site, line
+
+
 def test_make_book_builds_full_mode_apart_from_the_test_site(tmp_path):
     dry = make("-n", "book", f"VENV={tmp_path}/venv", f"PYTHON={sys.executable}")
     assert dry.returncode == 0, dry.stderr
