@@ -166,6 +166,8 @@ _RUN_EXPLORER = """async (index) => {
 
 
 def test_live_explorer_redraws_when_a_slider_moves(lab, browser):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     url, token, log = lab
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
     page = context.new_page()
@@ -195,7 +197,7 @@ def test_live_explorer_redraws_when_a_slider_moves(lab, browser):
         try:
             image.wait_for(state="visible")
             handle.wait_for(state="visible")
-        except Exception:
+        except PlaywrightTimeout:
             page.screenshot(path=SCREENSHOTS / "jupyterlab_failure.png")
             shown = cell.locator(".jp-OutputArea").inner_text()[:1500]
             pytest.fail(f"the explorer's image or slider never appeared; the cell shows "
