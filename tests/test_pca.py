@@ -23,6 +23,26 @@ def test_matches_scikit_learn(images):
                                np.abs(reference.transform(images)), atol=1e-8)
 
 
+def test_fewer_images_than_pixels_takes_the_svd_route_and_matches_scikit_learn(images):
+    few = images[:20]  # 20 images of 36 pixels: the scatter matrix would be singular
+    ours = pca.fit_pca(few, num_components=10)
+    reference = SklearnPCA(n_components=10, svd_solver="full").fit(few)
+    np.testing.assert_allclose(ours.explained_variance, reference.explained_variance_, rtol=1e-8)
+    overlap = np.abs(np.sum(ours.components * reference.components_, axis=1))
+    np.testing.assert_allclose(overlap[:5], 1.0, atol=1e-8)  # the well-separated directions
+
+
+def test_both_routes_agree_where_they_meet(images):
+    square = images[:36]  # N = D: the scatter-matrix route
+    by_scatter = pca.fit_pca(square, num_components=5)
+    centred = square - square.mean(axis=0)
+    _, singular_values, rows = np.linalg.svd(centred, full_matrices=False)
+    np.testing.assert_allclose(by_scatter.explained_variance, singular_values[:5] ** 2 / 35,
+                               rtol=1e-8)
+    overlap = np.abs(np.sum(by_scatter.components * rows[:5], axis=1))
+    np.testing.assert_allclose(overlap, 1.0, atol=1e-7)
+
+
 def test_error_falls_with_components_and_vanishes_with_all(images):
     model = pca.fit_pca(images)
     errors = [pca.reconstruction_error(model, images, k) for k in range(0, 37, 4)]
