@@ -480,7 +480,9 @@ def _classifier(name, labels_per_class):
     from sklearn.neighbors import KNeighborsClassifier
 
     if name == "logistic":
-        return LogisticRegression(max_iter=1000)
+        # tol 1e-3 instead of 1e-4: on 58,000 digits' pixels, 62 L-BFGS iterations instead of
+        # 249 (4 times faster), test error 22.0% instead of 22.4% (measured for chapter 9).
+        return LogisticRegression(max_iter=1000, tol=1e-3)
     # One label per class allows only one neighbour; otherwise the usual k = 5.
     return KNeighborsClassifier(n_neighbors=1 if labels_per_class == 1 else 5)
 
@@ -504,8 +506,8 @@ def few_label_errors(train_features, train_labels, test_features, test_labels,
         test_features: (M, D) features of the test images.
         test_labels: (M,) their labels.
         labels_per_class: labelled images per class, or None for all (then one draw).
-        classifier: ``"logistic"`` (scikit-learn's LogisticRegression) or ``"knn"``
-            (KNeighborsClassifier, k = 1 with one label per class, else 5).
+        classifier: ``"logistic"`` (scikit-learn's LogisticRegression, tolerance 1e-3) or
+            ``"knn"`` (KNeighborsClassifier, k = 1 with one label per class, else 5).
         draws: random draws of the labelled images.
         seed: seed of the first draw.
 
