@@ -138,6 +138,39 @@ def test_metropolis_within_gibbs_samples_the_exact_conditional(tiny_vae):
     assert set(np.unique(result.samples)) <= {0.0, 1.0}
 
 
+def test_importance_fill_gives_the_exact_conditional(tiny_vae):
+    image = np.array([1.0, 0.0, 0.0, 0.0], "float32").reshape(1, 2, 2, 1)
+    missing = np.array([False, False, True, True]).reshape(1, 2, 2, 1)
+    result = inpainting.importance_fill(tiny_vae, image, missing, np.full((2, 2, 1), 0.5),
+                                        num_samples=20_000, seed=1)
+    expected = exact_conditional(tiny_vae, image, ~missing.ravel())
+    np.testing.assert_allclose(result.probabilities.ravel()[2:], expected[2:], atol=0.01)
+    np.testing.assert_array_equal(result.probabilities.ravel()[:2], image.ravel()[:2])
+    assert 1.0 <= result.effective_sample_size[0] <= 20_000
+
+
+def test_denoise_flips_gives_the_exact_posterior_mean(tiny_vae):
+    flip = 0.2
+    noisy = np.array([1.0, 0.0, 1.0, 0.0], "float32").reshape(1, 2, 2, 1)
+    z = np.linspace(-9, 9, 4001, dtype="float32")[:, None]
+    clean = special.expit(np.asarray(tiny_vae.decoder(z)).reshape(len(z), -1))
+    one = (1 - flip) * clean + flip * (1 - clean)             # p(y_j = 1 | z)
+    y = noisy.ravel()
+    log_weights = -0.5 * z[:, 0] ** 2 + np.sum(
+        np.where(y == 1, np.log(one), np.log1p(-one)), axis=1)
+    weights = np.exp(log_weights - log_weights.max())
+    weights /= weights.sum()
+    given = np.where(y == 1, clean * (1 - flip) / one, clean * flip / (1 - one))
+    expected = weights @ given
+    result = inpainting.denoise_flips(tiny_vae, noisy, flip, num_samples=20_000, seed=2,
+                                      proposal=np.full((1, 2, 2, 1), 0.5, "float32"))
+    np.testing.assert_allclose(result.probabilities.ravel(), expected, atol=0.01)
+    with pytest.raises(ValueError, match="flip_probability=0.5"):
+        inpainting.denoise_flips(tiny_vae, noisy, 0.5)
+    with pytest.raises(ValueError, match="binary"):
+        inpainting.denoise_flips(tiny_vae, noisy * 0.5, 0.1)
+
+
 def test_pseudo_gibbs_always_accepts_and_keeps_observed_pixels(tiny_vae):
     rng = np.random.default_rng(1)
     images = (rng.random((50, 2, 2, 1)) < 0.5).astype("float32")

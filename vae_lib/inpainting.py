@@ -16,7 +16,13 @@ Inpainting methods, from the simplest:
   x_missing ~ p(x_missing | z);
 * :func:`metropolis_within_gibbs` (Mattei and Frellsen 2018): the same chain with the encoder
   as a proposal that is accepted or rejected, so that the chain samples the model's true
-  conditional distribution p(x_missing | x_observed).
+  conditional distribution p(x_missing | x_observed);
+* :func:`importance_fill`: the model's probability of each missing pixel, averaged over many
+  z weighted by how well they explain the observed pixels (importance sampling).
+
+Denoising pixel flips: :func:`median_filter`, :func:`pca_projection`, a model's
+reconstruction (a projection), and :func:`denoise_flips`, the posterior mean of the clean
+image under a VAE that knows the flip probability.
 
 The two VAE chains give *samples*: several chains on the same image can complete it in
 different ways, where the deterministic methods give one (often blurred) answer.
@@ -28,6 +34,7 @@ import dataclasses
 
 import numpy as np
 from keras import ops
+from scipy import special
 
 from vae_lib import data, distributions, likelihoods, models
 from vae_lib import pca as pca_lib
@@ -214,10 +221,10 @@ class Completion:
     acceptance: np.ndarray
 
 
-def pseudo_gibbs(model, images, missing, num_iterations=50, seed=0):
+def pseudo_gibbs(model, images, missing, num_iterations=50, seed=0, start=None):
     """Complete images with a VAE by pseudo-Gibbs sampling (Rezende et al. 2014).
 
-    Missing pixels start as draws from Bernoulli(1/2); then each iteration draws
+    Missing pixels start as draws from Bernoulli(start); then each iteration draws
     z ~ q(z | x) from the encoder and new missing pixels x_m ~ p(x_m | z) from the decoder.
     The encoder only approximates p(z | x), so the chain's stationary distribution is only
     close to the model's p(x_m | x_o).
@@ -228,14 +235,17 @@ def pseudo_gibbs(model, images, missing, num_iterations=50, seed=0):
         missing: (N, H, W, C) bool mask.
         num_iterations: steps of the chain.
         seed: seed of the chain.
+        start: (H, W, C) probabilities of the first draw of the missing pixels, e.g. the
+            mean training image; None for 1/2 everywhere.
 
     Returns:
         :class:`Completion`.
     """
-    return _chain(model, images, missing, num_iterations, seed, metropolis=False)
+    return _chain(model, images, missing, num_iterations, seed, start, warm_up=None)
 
 
-def metropolis_within_gibbs(model, images, missing, num_iterations=50, seed=0):
+def metropolis_within_gibbs(model, images, missing, num_iterations=50, seed=0, start=None,
+                            warm_up=0):
     """Complete images with a VAE by Metropolis-within-Gibbs (Mattei and Frellsen 2018).
 
     As :func:`pseudo_gibbs`, but the encoder's z~ ~ q(z | x^) is a *proposal*, accepted with
@@ -244,25 +254,42 @@ def metropolis_within_gibbs(model, images, missing, num_iterations=50, seed=0):
         r = p(z~) p(x^ | z~) q(z | x^) / ( p(z) p(x^ | z) q(z~ | x^) ).
 
     This makes the chain sample the model's exact p(z, x_m | x_o), whatever the encoder's
-    errors.
+    errors. With hundreds of pixels the ratio is often tiny and most proposals are rejected;
+    ``warm_up`` pseudo-Gibbs steps first bring the chain to plausible images.
+
+    Args:
+        model, images, missing, num_iterations, seed, start: as in :func:`pseudo_gibbs`.
+        warm_up: how many of the first iterations accept every proposal (pseudo-Gibbs).
 
     Returns:
-        :class:`Completion` (``acceptance`` is the share of accepted proposals).
+        :class:`Completion` (``acceptance`` is the share of accepted proposals after the
+        warm-up).
     """
-    return _chain(model, images, missing, num_iterations, seed, metropolis=True)
+    if isinstance(warm_up, bool) or not isinstance(warm_up, (int, np.integer)) \
+            or not 0 <= warm_up < num_iterations:
+        raise ValueError(f"warm_up={warm_up!r}; expected an integer in [0, num_iterations)")
+    return _chain(model, images, missing, num_iterations, seed, start, warm_up=warm_up)
 
 
-def _chain(model, images, missing, num_iterations, seed, metropolis):
+def _chain(model, images, missing, num_iterations, seed, start, warm_up):
+    """Pseudo-Gibbs (``warm_up=None``) or Metropolis-within-Gibbs after ``warm_up`` steps."""
     _check_model(model, (models.VAE,))
     images, missing = _check(images, missing)
     _check_count("num_iterations", num_iterations)
+    metropolis = warm_up is not None
+    if start is None:
+        start = np.full(images.shape[1:], 0.5)
+    start = np.asarray(start, dtype="float64")
+    if start.shape != images.shape[1:] or not np.all((start >= 0) & (start <= 1)):
+        raise ValueError(f"start has shape {start.shape}; expected probabilities of shape "
+                         f"{images.shape[1:]}")
     if not isinstance(model.likelihood, likelihoods.Bernoulli):
         raise ValueError(f"model has likelihood {model.likelihood!r}; the samplers draw "
                          "binary pixels and need Bernoulli()")
     rng = np.random.default_rng(seed)
-    current = _fill(images, missing, (rng.random(images.shape) < 0.5))
+    current = _fill(images, missing, (rng.random(images.shape) < start))
     z, x_logits = None, None
-    accepted = np.zeros(len(images))
+    accepted, proposals = np.zeros(len(images)), 0
     total = np.zeros(images.shape, dtype="float64")
     kept = 0
     for step in range(num_iterations):
@@ -270,7 +297,8 @@ def _chain(model, images, missing, num_iterations, seed, metropolis):
         proposal = z_mean + np.exp(0.5 * z_log_var) * rng.standard_normal(z_mean.shape)
         proposal = proposal.astype("float32")
         proposal_logits = _decode_logits(model, proposal)
-        if z is None or not metropolis:
+        forced = z is None or not metropolis or step < warm_up
+        if forced:
             accept = np.ones(len(images), dtype=bool)
         else:
             log_ratio = (_log_joint(model, current, proposal, proposal_logits)
@@ -282,7 +310,9 @@ def _chain(model, images, missing, num_iterations, seed, metropolis):
         else:
             z = np.where(accept[:, None], proposal, z)
             x_logits = np.where(accept[:, None, None, None], proposal_logits, x_logits)
-        accepted += accept
+        if not forced:
+            accepted += accept
+            proposals += 1
         means = 1.0 / (1.0 + np.exp(-x_logits.astype("float64")))
         current = _fill(images, missing, rng.random(images.shape) < means)
         if step >= num_iterations // 2:
@@ -290,7 +320,161 @@ def _chain(model, images, missing, num_iterations, seed, metropolis):
             kept += 1
     return Completion(probabilities=_fill(images, missing, total / kept),
                       means=_fill(images, missing, means), samples=current,
-                      acceptance=accepted / num_iterations)
+                      acceptance=accepted / proposals if proposals else np.ones(len(images)))
+
+
+# --- importance sampling: the model's own average over z -----------------------------------
+
+@dataclasses.dataclass
+class Posterior:
+    """The result of an importance-sampling method.
+
+    Attributes:
+        probabilities: (N, H, W, C) the weighted average over the samples of z: the model's
+            probability that each pixel is 1 given what was seen.
+        best: (N, H, W, C) p(x | z) of the sample with the largest weight (one sharp
+            answer, for figures).
+        effective_sample_size: (N,) 1 / sum of squared normalized weights: how many of the
+            samples really count (between 1 and ``num_samples``).
+    """
+
+    probabilities: np.ndarray
+    best: np.ndarray
+    effective_sample_size: np.ndarray
+
+
+def importance_fill(model, images, missing, mean_image, num_samples=100, seed=0,
+                    batch_size=50):
+    """Fill missing pixels with the VAE's conditional probabilities, by importance sampling.
+
+    p(x_j = 1 | x_o) = E[ sigmoid(l_j(z)) | x_o ] is estimated with K samples
+    z_k ~ q(z | x^), where x^ is the image with its missing pixels set to the mean image, and
+    self-normalized weights w_k proportional to p(z_k) p(x_o | z_k) / q(z_k | x^): only the
+    observed pixels score a sample. Any proposal gives the right answer as K grows; a good
+    one needs fewer samples.
+
+    Args:
+        model: a trained ``models.VAE`` with a Bernoulli likelihood.
+        images: (N, H, W, C) binary images; only the observed pixels are read.
+        missing: (N, H, W, C) bool mask.
+        mean_image: (H, W, C) the mean training image (fills the proposal's input).
+        num_samples: K.
+        seed: seed of the samples.
+        batch_size: images per decoder call (K times as many codes).
+
+    Returns:
+        :class:`Posterior`.
+    """
+    images, missing = _check(images, missing)
+    observed = ~missing.reshape(len(images), -1)
+    flat = images.reshape(len(images), -1).astype("float64")
+
+    def log_likelihood(logits, rows):  # (n, K, D) -> (n, K): observed pixels only
+        log_p = flat[rows, None] * logits - np.logaddexp(0.0, logits)
+        return np.sum(log_p * observed[rows, None], axis=-1)
+
+    def value(logits, rows):
+        return special.expit(logits)
+
+    result = _importance(model, mean_fill(images, missing, mean_image), log_likelihood,
+                         value, num_samples, seed, batch_size)
+    return Posterior(_fill(images, missing, result.probabilities),
+                     _fill(images, missing, result.best), result.effective_sample_size)
+
+
+def denoise_flips(model, noisy, flip_probability, num_samples=100, seed=0, proposal=None,
+                  batch_size=50):
+    """Remove pixel-flip noise with a VAE that knows the noise: the posterior mean of the
+    clean image.
+
+    Each observed pixel y_j is the clean pixel x_j flipped with probability e, so
+    p(y_j = 1 | z) = (1 - e) s_j + e (1 - s_j) with s_j = sigmoid(l_j(z)). Samples
+    z_k ~ q(z | proposal image) are weighted by p(z_k) p(y | z_k) / q(z_k | proposal), and
+    each contributes P(x_j = 1 | y_j, z_k) = s_j (1 - e) / p(y_j = 1 | z_k) if y_j = 1, and
+    s_j e / p(y_j = 0 | z_k) if y_j = 0.
+
+    Args:
+        model: a trained ``models.VAE`` with a Bernoulli likelihood.
+        noisy: (N, H, W, C) binary images with flipped pixels.
+        flip_probability: e, in (0, 1/2).
+        num_samples: K.
+        seed: seed of the samples.
+        proposal: images the encoder proposes z from; default :func:`median_filter` of
+            ``noisy`` (the encoder never saw noise, so a cleaner input proposes better z).
+        batch_size: images per decoder call.
+
+    Returns:
+        :class:`Posterior` (``probabilities``: P(x_j = 1 | y)).
+    """
+    noisy = data.check_images(noisy, shape=np.shape(noisy)[1:])
+    if not np.isin(noisy, (0.0, 1.0)).all():
+        raise ValueError("noisy must be binary (0 or 1): pixel flips act on binary images")
+    if not (isinstance(flip_probability, (int, float)) and 0 < flip_probability < 0.5):
+        raise ValueError(f"flip_probability={flip_probability!r}; expected a number in "
+                         "(0, 0.5)")
+    e = float(flip_probability)
+    flat = noisy.reshape(len(noisy), -1).astype("float64")
+
+    def probability_of_one(logits):
+        clean = special.expit(logits)
+        return clean, (1 - e) * clean + e * (1 - clean)
+
+    def log_likelihood(logits, rows):
+        _, one = probability_of_one(logits)
+        y = flat[rows, None]
+        return np.sum(y * np.log(one) + (1 - y) * np.log1p(-one), axis=-1)
+
+    def value(logits, rows):
+        clean, one = probability_of_one(logits)
+        y = flat[rows, None]
+        return np.where(y == 1, clean * (1 - e) / one, clean * e / (1 - one))
+
+    proposal = median_filter(noisy) if proposal is None else proposal
+    result = _importance(model, proposal, log_likelihood, value, num_samples, seed,
+                         batch_size)
+    shape = noisy.shape
+    return Posterior(result.probabilities.reshape(shape), result.best.reshape(shape),
+                     result.effective_sample_size)
+
+
+def _importance(model, proposal_images, log_likelihood, value, num_samples, seed,
+                batch_size):
+    """Self-normalized importance sampling with the encoder as proposal.
+
+    ``log_likelihood(logits, rows)`` gives log p(seen | z) (n, K) and ``value(logits, rows)``
+    the quantity averaged (n, K, D), for logits (n, K, D) of the images ``rows``.
+    """
+    _check_model(model, (models.VAE,))
+    if not isinstance(model.likelihood, likelihoods.Bernoulli):
+        raise ValueError(f"model has likelihood {model.likelihood!r}; expected Bernoulli()")
+    _check_count("num_samples", num_samples)
+    _check_count("batch_size", batch_size)
+    proposal_images = data.check_images(proposal_images, shape=model.image_shape)
+    rng = np.random.default_rng(seed)
+    z_mean, z_log_var = (part.astype("float64") for part in model.encode(proposal_images))
+    parts = {"probabilities": [], "best": [], "effective_sample_size": []}
+    for start in range(0, len(z_mean), batch_size):
+        rows = slice(start, start + batch_size)
+        mean, log_var = z_mean[rows, None], z_log_var[rows, None]      # (n, 1, d)
+        z = mean + np.exp(0.5 * log_var) * rng.standard_normal(
+            (len(mean), num_samples, mean.shape[-1]))                   # (n, K, d)
+        logits = _decode_logits(model, z.reshape(-1, z.shape[-1]).astype("float32"))
+        logits = logits.reshape(len(mean), num_samples, -1).astype("float64")
+        log_w = (log_likelihood(logits, rows)
+                 - 0.5 * np.sum(z**2, axis=-1)
+                 + 0.5 * np.sum(log_var + (z - mean) ** 2 * np.exp(-log_var), axis=-1))
+        weights = np.exp(log_w - log_w.max(axis=1, keepdims=True))
+        weights /= weights.sum(axis=1, keepdims=True)                   # (n, K)
+        parts["probabilities"].append(np.einsum("nk,nkd->nd", weights,
+                                                value(logits, rows)))
+        top = np.argmax(weights, axis=1)
+        parts["best"].append(special.expit(logits[np.arange(len(top)), top]))
+        parts["effective_sample_size"].append(1.0 / np.sum(weights**2, axis=1))
+    merged = {key: np.concatenate(value_list) for key, value_list in parts.items()}
+    shape = (len(z_mean),) + tuple(model.image_shape)
+    return Posterior(merged["probabilities"].reshape(shape).astype("float32"),
+                     merged["best"].reshape(shape).astype("float32"),
+                     merged["effective_sample_size"])
 
 
 def _decode_logits(model, z):

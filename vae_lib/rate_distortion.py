@@ -106,8 +106,9 @@ def pca_point(fitted, images, num_components, step, epsilon=None, calibration=No
         if calibration is None:
             raise ValueError("give epsilon, or calibration images to choose it on")
         calibration = _binary(calibration)
-        epsilon = min(EPSILONS, key=lambda value: pca_point(
-            fitted, calibration, num_components, step, epsilon=value)["distortion"])
+        _, guess = _quantized_reconstruction(fitted, calibration, num_components, step)
+        epsilon = min(EPSILONS, key=lambda value: float(np.mean(
+            bernoulli_bits(calibration, guess, value))))
     rounded, rebuilt = _quantized_reconstruction(fitted, images, num_components, step)
     std = np.sqrt(fitted.explained_variance[:num_components])
     rate = float(np.mean(quantized_gaussian_bits(rounded, std, step))) if num_components else 0.0
