@@ -233,9 +233,10 @@ def reconstruction_error(model, images, batch_size=1024):
 def fit_pca(images, num_components, seed=0):
     """Fit scikit-learn's PCA (randomized SVD, seeded) to flattened images.
 
-    The randomized solver finds the top components of 60,000 images in about a second, where
-    a full SVD (``vae_lib.pca``, chapter 1) takes minutes; ``tests/test_analysis.py`` checks
-    the two agree.
+    The randomized solver finds the few top components this chapter needs in seconds even
+    for 60,000 images (``vae_lib.pca``, chapter 1, computes every component exactly, which
+    costs much more); ``tests/test_analysis.py`` checks the reconstruction errors against
+    NumPy's SVD.
 
     Args:
         images: (N, H, W, C) images.
