@@ -157,7 +157,10 @@ def train_or_load(recipe, verbose=1, cache=True, callbacks=None, strategy=None):
         cache: False to always train and never read or write the cache.
         callbacks: optional Keras callbacks for ``fit``. A callback that stops training early
             makes the run shorter than its budget, which raises :class:`TrainingError`.
-        strategy: optional ``tf.distribute`` strategy to train under (chapter 11).
+        strategy: optional ``tf.distribute`` strategy to train under (chapter 11). Training
+            then runs one step per compiled call, and the validation images must split
+            evenly over the replicas (Keras 3.15 averages the first validation batch across
+            them); ``tests/test_distributed.py`` checks the curves against one device.
 
     Returns:
         :class:`Trained`.
@@ -244,6 +247,10 @@ def fit(model, images, validation_images=None, steps=100, batch_size=128, num_lo
     # every call runs the same number of steps and the step function is traced once.
     per_execution = steps_per_execution or max(
         d for d in range(1, min(STEPS_PER_EXECUTION, steps_per_log) + 1) if steps_per_log % d == 0)
+    if model.distribute_strategy.num_replicas_in_sync > 1:
+        # Under tf.distribute, Keras 3 fails to run several steps per call (keras-team/keras
+        # issue 19246: "You must feed a value for placeholder tensor"): one step per call.
+        per_execution = 1
     if model.steps_per_execution != per_execution:
         model.steps_per_execution = per_execution
         model.train_function = model.test_function = model.predict_function = None
@@ -364,8 +371,9 @@ def _load(model, path):
         with h5py.File(path, "r") as store:
             record = json.loads(store.attrs[RECORD_ATTRIBUTE])
             checksum = store.attrs[RECORD_ATTRIBUTE + "_checksum"]
-        model.optimizer.build(model.trainable_variables)  # so its saved state loads too
-        model.load_weights(path)
+        with model.distribute_strategy.scope():  # a tf.distribute model loads in its scope
+            model.optimizer.build(model.trainable_variables)  # so its saved state loads too
+            model.load_weights(path)
         if _weights_checksum(model) != checksum:
             raise ValueError("the weights do not match the checksum stored with them")
     except Exception as error:
