@@ -34,7 +34,10 @@ def elbo_per_example(x, x_logits, z_mean, z_log_var, likelihood="bernoulli"):
         ``reconstruction`` = -log p(x|z) (a loss, so positive for Bernoulli),
         ``kl`` = KL(q(z|x) || N(0, I)), ``elbo`` = -(reconstruction + kl).
     """
-    likelihood = likelihoods.get(likelihood)
+    if isinstance(likelihood, str):
+        # Objects are used as they are: get() would copy a LearnedGaussian, and the copy's
+        # fresh variance would be neither the model's nor trainable inside a compiled step.
+        likelihood = likelihoods.get(likelihood)
     reconstruction = -likelihood.log_prob(x, x_logits)
     kl = distributions.kl_normal_standard(z_mean, z_log_var)
     return {"reconstruction": reconstruction, "kl": kl, "elbo": -(reconstruction + kl)}

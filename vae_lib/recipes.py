@@ -608,3 +608,62 @@ for _digit in range(10):
                  "budget": "102,400 images (800 steps, about 10 s for a dense model on 2 "
                            "cores): six models fit the chapter's budget; the anomaly "
                            "rankings need a good model, not the last nat"}))
+
+# --- chapter 11: beyond the basic VAE ----------------------------------------------------------
+# Dense encoders throughout (4-5 times faster than the conv networks on 2 CPU cores), so the
+# chapter's nine small models fit its budget; the beta-VAE section reuses chapter 10's sweep.
+for _d in (2, 16):
+    register(get("ch06_dense_vae_d16").replace(
+        name=f"ch11_cvae_d{_d}", chapter=11, conditional=True, latent_dim=_d,
+        summary=f"conditional dense VAE: encoder and decoder read the label, {_d}-D code",
+        why={"conditional": "the encoder and the decoder read the one-hot label: ask the "
+                            "decoder for the digit you want",
+             "latent_dim": ("2 dimensions: too few to hold the digit's identity as well, so "
+                            "the label must carry it and z keeps the style" if _d == 2 else
+                            "16 dimensions, like chapter 6's VAE: room to encode the digit "
+                            "in z too, which the chapter measures")}))
+
+_PIXELCNN_WHY = {
+    "decoder": "autoregressive (PixelCNN): each pixel's logit sees z and the pixels above "
+               "and to its left, so the decoder can draw strokes without z",
+    "decoder_filters": "16 channels: a small decoder that trains in seconds, yet strong "
+                       "enough to explain much of a digit from its neighbouring pixels",
+    "decoder_layers": "3 masked convolutions (5x5, then two 3x3)",
+    "budget": "25,600 images (200 steps): the KL settles after about 10,000; three runs fit "
+              "the chapter's budget",
+}
+_PIXELCNN_BUDGET = ByMode(quick=1_024, full=25_600)
+for _suffix, _change, _reason in (
+        ("", {}, {}),
+        ("_anneal", {"kl_warmup": 0.5},
+         {"kl_warmup": "KL annealing: the KL weight rises from 0 to 1 over the first half of "
+                       "training (Bowman et al. 2016)"}),
+        ("_free_bits", {"free_bits": 1.0},
+         {"free_bits": "free bits: each latent dimension's first nat of KL costs nothing "
+                       "(Kingma et al. 2016)"})):
+    register(get("ch06_dense_vae_d16").replace(
+        name=f"ch11_pixelcnn_vae{_suffix}", chapter=11, decoder="pixelcnn",
+        decoder_filters=16, decoder_layers=3, budget=_PIXELCNN_BUDGET, **_change,
+        summary="dense encoder, autoregressive PixelCNN decoder (posterior collapse)"
+                + (f", {_suffix[1:].replace('_', ' ')}" if _suffix else ""),
+        why={**_PIXELCNN_WHY, **_reason}))
+
+_GREY_WHY = {
+    "data": "Fashion-MNIST clothing: grey levels matter (fabric, shading), unlike digits",
+    "binarize": "none: grey targets, modelled by a density on [0, 1] or on the real line",
+    "budget": "102,400 images (800 steps): three small models fit the chapter's budget",
+}
+for _suffix, _likelihood, _reason in (
+        ("gaussian_var1", likelihoods.Gaussian(variance=1.0),
+         "the seed article's N(G(z), I): Gaussian pixels of variance 1 around the sigmoid "
+         "mean"),
+        ("learned_var", likelihoods.LearnedGaussian(initial_variance=1.0),
+         "Gaussian pixels with ONE variance learned with the networks (started at 1)"),
+        ("continuous_bernoulli", likelihoods.ContinuousBernoulli(),
+         "the continuous Bernoulli, a normalized density on [0, 1] (Loaiza-Ganem and "
+         "Cunningham 2019)")):
+    register(get("ch06_dense_vae_d16").replace(
+        name=f"ch11_fashion_{_suffix}", chapter=11, data="fashion_mnist", binarize=None,
+        likelihood=_likelihood, budget=ByMode(quick=2_048, full=102_400),
+        summary=f"dense VAE on grey Fashion-MNIST, likelihood: {_suffix.replace('_', ' ')}",
+        why={**_GREY_WHY, "likelihood": _reason}))
