@@ -657,8 +657,10 @@ for _suffix, _likelihood, _reason in (
         ("gaussian_var1", likelihoods.Gaussian(variance=1.0),
          "the seed article's N(G(z), I): Gaussian pixels of variance 1 around the sigmoid "
          "mean"),
-        ("learned_var", likelihoods.LearnedGaussian(initial_variance=1.0),
-         "Gaussian pixels with ONE variance learned with the networks (started at 1)"),
+        ("learned_var", likelihoods.LearnedGaussian(initial_variance=0.1),
+         "Gaussian pixels with ONE variance learned with the networks, started at 0.1: Adam "
+         "moves log(variance) by about the learning rate per step, so from 1 it would need "
+         "thousands of steps to reach the squared error of a good reconstruction"),
         ("continuous_bernoulli", likelihoods.ContinuousBernoulli(),
          "the continuous Bernoulli, a normalized density on [0, 1] (Loaiza-Ganem and "
          "Cunningham 2019)")):
