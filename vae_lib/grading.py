@@ -16,7 +16,7 @@ For every submission the grader
    nonce to a file in a private temporary folder whose name the student's code never sees.
 
 Printed text earns nothing: only the grader's file is read. A function that is, or calls, the
-library's own implementation fails (:func:`vae_lib.checks._core.forbids`). A notebook that
+library's own implementation fails (the ``@forbids`` decorator of ``vae_lib.checks``). A notebook that
 replaced a ``vae_lib`` function the checkers use is not credited. The grader is not a
 sandbox: code that rewrites the Jupyter kernel itself could still forge a verdict; run it in a
 container for high-stakes exams, and read notebooks whose marks surprise you.
@@ -47,7 +47,8 @@ STATUSES = ("passed", "failed", "missing", "manual", "not graded")
 FIELDS = ["notebook", "chapter", "exercise", "kind", "status", "points", "max_points",
           "message", "note"]
 TOTAL_FIELDS = ["notebook", "chapter", "points", "max_points", "manual_points", "graded"]
-MANUAL_MESSAGE = "graded by hand: see the rubric in the instructor guide"
+MANUAL_MESSAGE = ("graded by hand: the chapter's solution is the model answer; rubric in the "
+                  "instructor guide, section 'Grading by hand'")
 
 
 # --- choosing the chapter --------------------------------------------------------------------
@@ -414,7 +415,7 @@ def grade(paths, chapter="chapters", mode="quick", time_limit=600, check_time_li
         check_time_limit: seconds one checker may run on the student's function.
 
     Returns:
-        list of dicts with the keys of :data:`FIELDS`. ``status`` is one of :data:`STATUSES`;
+        list of dicts with the keys of ``FIELDS``. ``status`` is one of ``STATUSES``;
         ``points`` is blank for manual exercises; ``note`` tells about crashes and time-outs.
 
     Raises:
@@ -460,7 +461,7 @@ def totals(rows):
         rows: the rows of :func:`grade`.
 
     Returns:
-        list of dicts with the keys of :data:`TOTAL_FIELDS`.
+        list of dicts with the keys of ``TOTAL_FIELDS``.
     """
     by_notebook = {}
     for row in rows:

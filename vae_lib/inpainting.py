@@ -561,8 +561,8 @@ def diversity(completions, missing):
         missing: (H, W, C) bool mask.
 
     Returns:
-        float: the mean over pairs of completions of the mean |difference| per missing pixel
-        (0 for a method that always gives the same answer).
+        float: the mean over pairs of completions of the mean absolute difference per
+        missing pixel (0 for a method that always gives the same answer).
     """
     completions = np.asarray(completions, dtype="float64")
     if completions.ndim != 4 or len(completions) < 2:

@@ -14,10 +14,10 @@ PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry",
 
 
 def load_photo(name):
-    """One of :data:`PHOTOS` as float32 (H, W, 3) in [0, 1].
+    """One of ``PHOTOS`` as float32 (H, W, 3) in [0, 1].
 
     Raises:
-        ValueError: for a name not in :data:`PHOTOS`.
+        ValueError: for a name not in ``PHOTOS``.
         ImportError: if scikit-image is not installed (``pip install scikit-image``).
     """
     if name not in PHOTOS:
@@ -38,7 +38,7 @@ def cut_patches(photos, num_patches, size=32, seed=0):
     top-left corner.
 
     Args:
-        photos: names from :data:`PHOTOS`.
+        photos: names from ``PHOTOS``.
         num_patches: how many patches.
         size: side of a patch in pixels.
         seed: integer seed of the places.
