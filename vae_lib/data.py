@@ -15,9 +15,11 @@ The source is printed and is also kept on the result as ``.source``, so nobody m
 Introduced in chapter 1.
 """
 
+import contextlib
 import functools
 import gzip
 import hashlib
+import io
 import pathlib
 import socket
 
@@ -106,11 +108,16 @@ def _finish(arrays, split, source, name, verbose):
 
 
 def _keras_arrays(loader):
-    """Call a ``keras.datasets`` loader; return its arrays or None when it cannot download."""
+    """Call a ``keras.datasets`` loader; return its arrays or None when it cannot download.
+
+    Keras's own "Downloading data from ..." line and progress bar are swallowed (offline they
+    announce a download that then fails); the loaders print one line that says which source
+    was used."""
     previous = socket.getdefaulttimeout()
     socket.setdefaulttimeout(_DOWNLOAD_TIMEOUT_SECONDS)
     try:
-        (x_train, y_train), (x_test, y_test) = loader()
+        with contextlib.redirect_stdout(io.StringIO()):
+            (x_train, y_train), (x_test, y_test) = loader()
     except Exception:  # no network, blocked host, partial file: fall back below
         return None
     finally:
