@@ -50,7 +50,7 @@ _GLUE_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
 def glue(name, value):
-    """Hand a computed value to the chapter's text, and return it unchanged.
+    """Hand a computed value to the chapter's text (returns None).
 
     In the book's markdown, ``{glue:text}`name:.1f``` then shows the value this run computed
     (myst-nb's glue), so the website always says what its own build measured, whichever data
@@ -64,7 +64,8 @@ def glue(name, value):
         value: a number, a string, a DataFrame or a Matplotlib figure.
 
     Returns:
-        ``value``.
+        None, so a cell that ends by gluing shows nothing on the page (the text shows the
+        value where it says so); end the cell with the value itself to show it there too.
     """
     if not isinstance(name, str) or not _GLUE_NAME.match(name):
         raise ValueError(f"name={name!r}; expected lower case letters, digits and underscores")
@@ -76,6 +77,6 @@ def glue(name, value):
     try:
         from myst_nb import glue as myst_glue
     except ImportError:  # a notebook outside the book's environment: nothing to paste into
-        return value
+        return None
     myst_glue(name, shown, display=False)
-    return value
+    return None
