@@ -498,3 +498,21 @@ def test_memory_table_is_included_by_setup_and_keeps_both_modes():
     setup = (ROOT / "book" / "setup.md").read_text()
     assert "{include} ../benchmarks/memory_chapters.md" in setup
     assert (ROOT / "benchmarks" / "memory_chapters.md").exists()
+
+
+def test_binder_starts_the_chapters_in_quick_mode_unless_a_mode_is_set():
+    import subprocess
+
+    start = ROOT / "binder" / "start"
+    assert os.access(start, os.X_OK), "repo2docker runs binder/start only if it is executable"
+    assert start.read_text().rstrip().endswith('exec "$@"'), "binder/start must exec its args"
+    environment = {key: value for key, value in os.environ.items() if key != "VAE_BOOK_MODE"}
+    shown = subprocess.run([str(start), "printenv", "VAE_BOOK_MODE"], env=environment,
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert shown == "quick"
+    chosen = subprocess.run([str(start), "printenv", "VAE_BOOK_MODE"],
+                            env={**environment, "VAE_BOOK_MODE": "full"},
+                            capture_output=True, text=True, check=True).stdout.strip()
+    assert chosen == "full"
+    setup = (ROOT / "book" / "setup.md").read_text()
+    assert "binder/start" in setup, "book/setup.md must say that Binder runs in quick mode"
