@@ -43,7 +43,7 @@ JUPYTER_BOOK := $(BIN)/python -c \
 
 help:
 	@echo "make book        build the website in full mode into $(BOOK_OUT)/_build/html"
-	@echo "                 (trains every model once: over half an hour on two cores; later"
+	@echo "                 (trains every model once: about 25 minutes on two cores; later"
 	@echo "                 builds re-run only changed chapters). BOOK_MODE=quick for a preview."
 	@echo "make test        build the quick-mode website (_build/html) and run pytest"
 	@echo "make quick       only the quick-mode website, at _build/html (a few minutes)"
