@@ -341,9 +341,14 @@ def make(*arguments, env=None, cwd=ROOT):
     executable = shutil.which("make")
     if executable is None:
         pytest.skip("GNU make is not installed")
+    # Run as a fresh top-level make: inside `make test` (CI) the environment carries the outer
+    # make's MAKEFLAGS, whose command-line variables (VENV_FLAGS=--system-site-packages) would
+    # override the ones these tests pass.
+    outer = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKE_TERMOUT", "MAKE_TERMERR"}
+    clean = {key: value for key, value in os.environ.items() if key not in outer}
     return subprocess.run([executable, "--no-print-directory", *arguments], cwd=cwd,
                           check=False, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, **(env or {})})
+                          env={**clean, **(env or {})})
 
 
 def test_readme_opens_with_the_two_commands():
