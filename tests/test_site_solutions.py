@@ -150,7 +150,8 @@ def test_solution_outputs_appear_only_after_the_click(server, browser):
     for index in range(solutions.count()):
         solutions.nth(index).locator("button.toggle-button").first.click()
     outputs.first.wait_for(state="visible", timeout=5_000)
-    shown = sum(outputs.nth(index).is_visible() for index in range(outputs.count()))
-    tab.close()
-    assert shown == outputs.count(), f"only {shown} of {outputs.count()} outputs shown"
+    total = outputs.count()
+    shown = sum(outputs.nth(index).is_visible() for index in range(total))
+    tab.close()  # count before closing: a closed tab's locators raise TargetClosedError
+    assert shown == total, f"only {shown} of {total} outputs shown"
     assert not problems, "\n".join(problems[:20])
