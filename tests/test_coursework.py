@@ -68,13 +68,13 @@ CHAPTER = notebook(
            "Write it from logits.\n\n```python\n" + BERNOULLI_SCAFFOLD + "\n```\n````",
      {"grading": {"function": "my_log_bernoulli", "checker": "log_bernoulli", "points": 2}}),
     ("md", "```{solution-start} ch99-ex-bernoulli\n:class: dropdown\n```\nUse softplus."),
-    ("code", RIGHT_BERNOULLI + "\n\nchecks.log_bernoulli(my_log_bernoulli)"),
+    ("code", RIGHT_BERNOULLI + "\n\nassert checks.log_bernoulli(my_log_bernoulli).passed"),
     ("md", "```{solution-end}\n```"),
     ("md", "````{exercise} KL\n:label: ch99-ex-kl\n\nWrite the KL.\n\n```python\n"
            + KL_SCAFFOLD + "\n```\n````",
      {"grading": {"function": "my_kl", "checker": "kl_divergence", "points": 3}}),
     ("md", "```{solution} ch99-ex-kl\n:class: dropdown\nTerm by term.\n```"),
-    ("code", RIGHT_KL),
+    ("code", RIGHT_KL + "\n\nresult = checks.kl_divergence(my_kl)\nassert result.passed"),
     ("md", "```{exercise} Why\n:label: ch99-ex-why\nExplain.\n```",
      {"grading": {"manual": True, "points": 1}}),
     ("md", "```{solution} ch99-ex-why\n:class: dropdown\nBecause.\n```"),
@@ -198,6 +198,14 @@ def test_format_problems_name_what_is_missing():
     assert "ch99-ex-kl" in coursework.format_problems(chapter)[0]
 
 
+def test_an_answer_key_must_assert_that_its_checker_passes():
+    chapter = nbformat.from_dict(CHAPTER)
+    chapter.cells[8].source = RIGHT_KL + "\n\nchecks.kl_divergence(my_kl)"  # called, not asserted
+    problems = coursework.format_problems(chapter)
+    assert any("no answer-key cell asserts that checks.kl_divergence(my_kl) passes" in p
+               for p in problems), problems
+
+
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda path: path.name)
 def test_chapter_solutions_are_hidden_on_the_site_and_absent_from_student_copies(path):
     chapter = nbformat.read(path, as_version=4)
@@ -220,16 +228,27 @@ def _not_converted(path):
 
 
 @pytest.mark.parametrize("path", [_not_converted(path) for path in CHAPTERS])
-def test_every_chapter_is_in_the_exercise_format_and_its_answer_keys_pass(path, tmp_path):
+def test_every_chapter_is_in_the_exercise_format(path):
+    """Static; the format requires each answer key to assert that its checker passes, so nbval
+    (which executes every chapter) and the site build prove every answer key right."""
     chapter = nbformat.read(path, as_version=4)
     problems = coursework.format_problems(chapter)
     assert not problems, f"{path.name}: " + "; ".join(problems)
+
+
+def test_the_grader_credits_a_chapters_answer_key(tmp_path):
+    """One real chapter through the grader end to end (each chapter takes a kernel and 10-30
+    s; the other chapters' keys are proved by executing the chapters)."""
+    path = ROOT / "chapters" / "04_the_elbo.ipynb"
+    chapter = nbformat.read(path, as_version=4)
     key = tmp_path / path.name
     nbformat.write(coursework.answer_key(chapter), key)
     rows = grading.grade([key], chapter=path, mode="quick", time_limit=600)
     failed = [f"{row['exercise']}: {row['status']}: {row['message']} {row['note']}"
               for row in rows if row["kind"] == "coding" and row["status"] != "passed"]
     assert not failed, f"{path.name}: the answer keys fail their checkers: {failed}"
+    coding = [e for e in coursework.graded_exercises(chapter) if e.kind == "coding"]
+    assert len([row for row in rows if row["kind"] == "coding"]) == len(coding) >= 2
 
 
 # --- grading ---------------------------------------------------------------------------------

@@ -429,8 +429,10 @@ def format_problems(notebook):
     Checks that every exercise has ``grading`` metadata, that every coding exercise names a
     checker that exists in ``vae_lib.checks`` and a function that its answer key defines and
     no other code cell of the chapter defines (else an untouched copy would pass), that the
-    answer key runs no deliberately wrong version (it may call the checker on the function
-    only), and that there are at least two coding exercises.
+    answer key asserts that the checker passes on that function (so executing the chapter,
+    as nbval and the site build do, proves every answer key right), that it runs no
+    deliberately wrong version (it may call the checker on the function only), and that there
+    are at least two coding exercises.
 
     Args:
         notebook: a chapter.
@@ -465,6 +467,12 @@ def format_problems(notebook):
         if not any(defines(source, exercise.function) for source in key):
             problems.append(f"{exercise.label}: no answer-key code cell (in a solution for "
                             f"{exercise.label}) defines {exercise.function!r}")
+        called = re.compile(rf"checks\.{exercise.checker}\(\s*{exercise.function}\b")
+        if not any(called.search(source) and re.search(r"^\s*assert\b.*\.passed", source, re.M)
+                   for source in key):
+            problems.append(f"{exercise.label}: no answer-key cell asserts that "
+                            f"checks.{exercise.checker}({exercise.function}) passes (executing "
+                            "the chapter must prove the answer key right)")
         wrong = re.compile(rf"checks\.{exercise.checker}\(\s*(?!{exercise.function}\b)\w")
         if any(wrong.search(source) for source in key):
             problems.append(f"{exercise.label}: the answer key calls checks.{exercise.checker} "
