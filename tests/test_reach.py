@@ -342,9 +342,11 @@ def make(*arguments, env=None, cwd=ROOT):
     if executable is None:
         pytest.skip("GNU make is not installed")
     # Run as a fresh top-level make: inside `make test` (CI) the environment carries the outer
-    # make's MAKEFLAGS, whose command-line variables (VENV_FLAGS=--system-site-packages) would
-    # override the ones these tests pass.
-    outer = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKE_TERMOUT", "MAKE_TERMERR"}
+    # make's MAKEFLAGS and its command-line variables (make exports those: CI's
+    # VENV_FLAGS=--system-site-packages), which would change the commands these tests read.
+    outer = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "MAKE_TERMOUT", "MAKE_TERMERR",
+             "VENV", "VENV_FLAGS", "BOOK_OUT", "BOOK_MODE", "SYSTEM_PACKAGES", "PYTHON", "SUDO",
+             "URL", "BRANCH"}
     clean = {key: value for key, value in os.environ.items() if key not in outer}
     return subprocess.run([executable, "--no-print-directory", *arguments], cwd=cwd,
                           check=False, capture_output=True, text=True, timeout=120,
