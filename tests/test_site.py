@@ -261,6 +261,11 @@ def test_page_in_a_browser(server, browser, page):
         solution.locator("button.toggle-button").first.click()
         body.wait_for(state="visible", timeout=5_000)
 
+    if page.parent.name == "chapters":
+        from test_chinese import check_chapter_summary
+
+        check_chapter_summary(tab, page)
+
     if page.stem in ("01_images_as_data", "intro"):
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         tab.screenshot(path=str(SCREENSHOTS / f"{page.stem}.png"), full_page=False)
