@@ -1,6 +1,7 @@
 """Shared test set-up: quick mode for every test and every executed chapter, small fixtures."""
 
 import os
+import pathlib
 
 # Set before any kernel or vae_lib import: nbval kernels inherit this environment.
 os.environ.setdefault("VAE_BOOK_MODE", "quick")
@@ -27,3 +28,27 @@ def cache_in_tmp(tmp_path, monkeypatch):
     """Point the weight cache at a fresh temporary folder."""
     monkeypatch.setenv("VAE_BOOK_CACHE", str(tmp_path / "cache"))
     return tmp_path / "cache"
+
+
+
+def pytest_collection_modifyitems(config, items):
+    """Deselect nbval's cells of a chapter the quick build has just executed (see
+    tests/build_executions.py); tests/test_chapters_execute.py checks that execution instead.
+    A chapter named on the command line is always run by nbval."""
+    from build_executions import NBVAL_RUNS, fresh_execution
+
+    named = {pathlib.Path(arg.split("::")[0]).resolve() for arg in config.args
+             if arg.split("::")[0].endswith(".ipynb")}
+    verdicts, kept, dropped = {}, [], []
+    for item in items:
+        path = pathlib.Path(str(item.path)).resolve()
+        if path.suffix != ".ipynb":
+            kept.append(item)
+            continue
+        if path not in verdicts:
+            verdicts[path] = path in named or fresh_execution(path)[0] is None
+        (kept if verdicts[path] else dropped).append(item)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    config.stash[NBVAL_RUNS] = {path for path, runs in verdicts.items() if runs}
