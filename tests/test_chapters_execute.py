@@ -18,7 +18,8 @@ def test_chapter_executes(path, request):
         pytest.skip(f"nbval executes {path.name} in this session")
     executed, why = fresh_execution(path)
     if executed is None:
-        pytest.skip(f"not executed in this session: {why}; run `pytest chapters` or make test")
+        pytest.skip(f"not executed in this session: {why}; `VAE_BOOK_NBVAL=always pytest` "
+                    "executes every chapter with nbval")
     found = problems(executed, nbformat.read(path, as_version=4))
     assert not found, f"{path.name}, as the build executed it: " + "; ".join(found)
 
