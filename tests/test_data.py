@@ -62,6 +62,17 @@ def test_static_binarization_is_fixed_and_unbiased():
     assert first.mean() == pytest.approx(0.3, abs=0.01)
 
 
+def test_static_binarization_in_chunks_equals_one_draw(monkeypatch):
+    """Chunked to save memory, the draw still gives the images one draw of the same seed gives
+    (the book's binarized test sets, and every number computed on them, stay the same)."""
+    monkeypatch.setattr(data, "_BINARIZE_CHUNK", 7)
+    images = np.random.default_rng(0).random((30, 28, 28, 1)).astype("float32")
+    one_draw = (np.random.default_rng(4).random(images.shape) < images).astype("float32")
+    chunked = data.binarize_static(images, seed=4)
+    assert chunked.dtype == np.float32
+    np.testing.assert_array_equal(chunked, one_draw)
+
+
 def test_dynamic_binarization_draws_new_samples_each_epoch_reproducibly():
     images = np.full((64, 28, 28, 1), 0.7, dtype="float32")
     dataset = data.make_dataset(images, batch_size=32, shuffle=False, seed=3)
