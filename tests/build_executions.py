@@ -45,7 +45,7 @@ def cache_folder(mode=None):
 def library_changed_at():
     """The newest modification time of vae_lib's files, as naive UTC (jupyter-cache's clock)."""
     newest = max(path.stat().st_mtime for path in LIBRARY.rglob("*.py"))
-    return datetime.datetime.fromtimestamp(newest, datetime.timezone.utc).replace(tzinfo=None)
+    return datetime.datetime.fromtimestamp(newest, datetime.UTC).replace(tzinfo=None)
 
 
 def fresh_execution(path, folder=None):

@@ -30,7 +30,6 @@ def cache_in_tmp(tmp_path, monkeypatch):
     return tmp_path / "cache"
 
 
-
 def pytest_collection_modifyitems(config, items):
     """Deselect nbval's cells of a chapter the quick build has just executed (see
     tests/build_executions.py); tests/test_chapters_execute.py checks that execution instead.

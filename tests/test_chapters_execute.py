@@ -2,12 +2,15 @@
 website build has just executed the same code and its record is checked here (the rule is in
 tests/build_executions.py)."""
 
-import pathlib
-
 import nbformat
 import pytest
-
-from build_executions import CHAPTERS, NBVAL_RUNS, cache_folder, fresh_execution, problems
+from build_executions import (
+    CHAPTERS,
+    NBVAL_RUNS,
+    cache_folder,
+    fresh_execution,
+    problems,
+)
 
 PATHS = sorted(CHAPTERS.glob("*.ipynb"))
 
@@ -25,8 +28,8 @@ def test_chapter_executes(path, request):
 
 
 def test_the_freshness_rule_can_say_no(tmp_path):
-    """An empty cache folder, a changed code cell and a later library change each send a
-    chapter to nbval; an error output or a cell the build did not run is reported."""
+    """No cache folder, a changed code cell and a skip-execution tag each send a chapter to
+    nbval; an error output or a cell the build did not run is reported."""
     from jupyter_cache import get_cache
     from jupyter_cache.base import CacheBundleIn
 
@@ -72,7 +75,7 @@ def test_a_library_change_after_the_build_sends_chapters_to_nbval(monkeypatch):
     folder = cache_folder()
     if fresh_execution(chapter, folder)[0] is None:
         pytest.skip("no fresh build execution of chapter 1 to compare with")
-    later = (datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    later = (datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
              + datetime.timedelta(minutes=1))
     monkeypatch.setattr(build_executions, "library_changed_at", lambda: later)
     assert "vae_lib changed" in fresh_execution(chapter, folder)[1]
